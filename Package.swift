@@ -1,0 +1,82 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tempo",
+    // Synchronization's Mutex and Atomic need macOS 15 on Apple platforms; Linux is the first target.
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Tempo", targets: ["Tempo"]),
+        .library(name: "TempoCompute", targets: ["TempoCompute"]),
+        .executable(name: "tempo-bench", targets: ["TempoBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries: the OpenCL ICD loader and OpenBLAS, found through pkg-config.
+        .systemLibrary(
+            name: "COpenCL",
+            path: "Sources/COpenCL",
+            pkgConfig: "OpenCL",
+            providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        // Kernels/*.cl embedded as Swift string constants at build time (and syntax-checked with clang).
+        .executableTarget(
+            name: "TempoKernelEmbedder",
+            path: "Sources/TempoKernelEmbedder"
+        ),
+        .plugin(
+            name: "EmbedKernels",
+            capability: .buildTool(),
+            dependencies: ["TempoKernelEmbedder"],
+            path: "Sources/EmbedKernelsPlugin"
+        ),
+        .target(
+            name: "TempoKernels",
+            path: "Sources/TempoKernels",
+            plugins: ["EmbedKernels"]
+        ),
+
+        // The device layer: devices, tensors, the Backend protocol, the CPU and OpenCL backends.
+        .target(
+            name: "TempoCompute",
+            dependencies: ["COpenCL", "CBLAS", "TempoKernels"],
+            path: "Sources/TempoCompute"
+        ),
+        // The model API.
+        .target(
+            name: "Tempo",
+            dependencies: ["TempoCompute"],
+            path: "Sources/Tempo"
+        ),
+
+        .executableTarget(
+            name: "TempoBench",
+            dependencies: [
+                "Tempo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/TempoBench"
+        ),
+
+        .testTarget(
+            name: "TempoComputeTests",
+            dependencies: ["TempoCompute"],
+            path: "Tests/TempoComputeTests"
+        ),
+        .testTarget(
+            name: "TempoTests",
+            dependencies: ["Tempo"],
+            path: "Tests/TempoTests"
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

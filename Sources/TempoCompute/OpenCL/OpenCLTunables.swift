@@ -1,0 +1,86 @@
+import Foundation
+import TempoKernels
+
+/// Which kernel shape each op uses on a device, and the `-D` tunables its programs are built with.
+///
+/// GPUs want local-memory tiles and work-group reductions; an OpenCL CPU device (PoCL) runs those
+/// as loops over work-items that spill every value live across a barrier, and wants barrier-free
+/// kernels with one work-item per tile or row instead (see `notes/opencl-on-pocl.md`). Every kernel
+/// file holds the shapes its op needs; the device kind picks the default, and
+/// `TEMPO_OPENCL_SHAPE=cpu|gpu` forces one (tests run both on PoCL).
+///
+/// Every tunable is passed to the compiler explicitly, so the launch geometry computed here and the
+/// values the kernel was built with cannot disagree.
+struct OpenCLTunables: Sendable {
+    enum Shape: String, Sendable, CaseIterable {
+        /// Barrier-free kernels for CPU-like devices.
+        case cpu
+        /// Local-memory, work-group kernels for GPUs and accelerators.
+        case gpu
+    }
+
+    /// The shape used when an op is not told otherwise.
+    let shape: Shape
+
+    /// `gemm.cl`, CPU shape: rows and columns of C per work-item (columns = packed panel width).
+    let gemmCPURows: Int
+    let gemmCPUColumns: Int
+    /// `gemm.cl`, GPU shape: the work-group tile, the K slice, and the outputs per work-item.
+    let gemmGPUTileRows: Int
+    let gemmGPUTileColumns: Int
+    let gemmGPUTileDepth: Int
+    let gemmGPURowsPerItem: Int
+    let gemmGPUColumnsPerItem: Int
+    /// `softmax.cl` and `layer_norm.cl`, GPU shape: work-items per row (a power of two).
+    let rowWorkGroup: Int
+    /// `transpose.cl`, GPU shape: tile edge.
+    let transposeTile: Int
+
+    init(record: OpenCLDeviceRecord) {
+        let kind = record.device.kind
+        let forced = ProcessInfo.processInfo.environment["TEMPO_OPENCL_SHAPE"].flatMap(Shape.init(rawValue:))
+        shape = forced ?? (kind == .cpu ? .cpu : .gpu)
+
+        gemmCPURows = 4
+        gemmCPUColumns = 64
+        if kind == .cpu {
+            // Measured best on PoCL for the GPU shape (only used when that shape is forced).
+            gemmGPUTileRows = 64
+            gemmGPUTileColumns = 64
+            gemmGPUTileDepth = 16
+            gemmGPURowsPerItem = 4
+            gemmGPUColumnsPerItem = 4
+        } else {
+            // CLBlast's generic xgemm tile: a sound start on any GPU.
+            gemmGPUTileRows = 64
+            gemmGPUTileColumns = 64
+            gemmGPUTileDepth = 16
+            gemmGPURowsPerItem = 4
+            gemmGPUColumnsPerItem = 4
+        }
+        // The largest power of two <= 256 the device accepts as a work-group.
+        var group = 256
+        while group > record.maxWorkGroupSize, group > 1 { group /= 2 }
+        rowWorkGroup = group
+        transposeTile = record.maxWorkGroupSize >= 256 ? 16 : 8
+    }
+
+    /// Build options for one kernel file.
+    func options(for source: KernelSource) -> String {
+        let definitions: [(String, Int)]
+        switch source.name {
+        case "gemm":
+            definitions = [
+                ("GEMM_CPU_TM", gemmCPURows), ("GEMM_CPU_TN", gemmCPUColumns),
+                ("GEMM_GPU_TSM", gemmGPUTileRows), ("GEMM_GPU_TSN", gemmGPUTileColumns),
+                ("GEMM_GPU_TSK", gemmGPUTileDepth), ("GEMM_GPU_WPTM", gemmGPURowsPerItem),
+                ("GEMM_GPU_WPTN", gemmGPUColumnsPerItem),
+            ]
+        case "softmax": definitions = [("SOFTMAX_WORKGROUP", rowWorkGroup)]
+        case "layer_norm": definitions = [("LAYER_NORM_WORKGROUP", rowWorkGroup)]
+        case "transpose": definitions = [("TRANSPOSE_TILE", transposeTile)]
+        default: definitions = []
+        }
+        return definitions.map { "-D\($0.0)=\($0.1)" }.joined(separator: " ")
+    }
+}
