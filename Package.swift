@@ -69,7 +69,7 @@ let package = Package(
 
         .testTarget(
             name: "TempoComputeTests",
-            dependencies: ["TempoCompute"],
+            dependencies: ["TempoCompute", "TempoKernels"],
             path: "Tests/TempoComputeTests"
         ),
         .testTarget(

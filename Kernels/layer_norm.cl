@@ -4,7 +4,9 @@
 // Layout: x and out are [rows, columns] row-major; gamma and beta are [columns]. HAS_GAMMA / HAS_BETA
 // are passed as kernel arguments (0 or 1) so that one program serves layers with and without them.
 // Mean and variance are computed in two passes (mean first, then squared deviations), which keeps
-// precision for rows with a large mean, where the one-pass E[x^2] - E[x]^2 cancels badly.
+// precision for rows with a large mean, where the one-pass E[x^2] - E[x]^2 cancels badly; and the
+// mean is summed relative to the row's first element, so a large common offset (values ~100
+// with spread ~1) does not cost the sum its low digits either.
 // Two shapes, as softmax.cl: layer_norm_rows (one work-item per row; global (rows)) for CPU devices,
 // layer_norm_workgroup (LAYER_NORM_WORKGROUP work-items per row; global rows*LAYER_NORM_WORKGROUP,
 // local LAYER_NORM_WORKGROUP) for GPUs.
@@ -20,9 +22,10 @@ __kernel void layer_norm_rows(__global const float* x, __global const float* gam
     if (row >= rows) return;
     __global const float* in = x + (size_t)row * columns;
     __global float* o = out + (size_t)row * columns;
+    float shift = in[0];
     float sum = 0.0f;
-    for (int c = 0; c < columns; ++c) sum += in[c];
-    float mean = sum / columns;
+    for (int c = 0; c < columns; ++c) sum += in[c] - shift;
+    float mean = shift + sum / columns;
     float squares = 0.0f;
     for (int c = 0; c < columns; ++c) { float d = in[c] - mean; squares += d * d; }
     float inverseDeviation = rsqrt(squares / columns + epsilon);
@@ -56,9 +59,10 @@ void layer_norm_workgroup(__global const float* x, __global const float* gamma, 
     __global const float* in = x + (size_t)row * columns;
     __global float* o = out + (size_t)row * columns;
 
+    float shift = in[0];
     float sum = 0.0f;
-    for (int c = lane; c < columns; c += LAYER_NORM_WORKGROUP) sum += in[c];
-    float mean = workgroup_sum(partial, sum, lane) / columns;
+    for (int c = lane; c < columns; c += LAYER_NORM_WORKGROUP) sum += in[c] - shift;
+    float mean = shift + workgroup_sum(partial, sum, lane) / columns;
     float squares = 0.0f;
     for (int c = lane; c < columns; c += LAYER_NORM_WORKGROUP) { float d = in[c] - mean; squares += d * d; }
     float inverseDeviation = rsqrt(workgroup_sum(partial, squares, lane) / columns + epsilon);

@@ -12,7 +12,7 @@ enum VectorMath {
         for i in 0..<count { y[i] /= s }
     }
     static func layerNorm(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, epsilon: Float) {
-        var s: Float = 0; for i in 0..<count { s += x[i] }; let mean = s / Float(count)
+        let sh = x[0]; var s: Float = 0; for i in 0..<count { s += x[i] - sh }; let mean = sh + s / Float(count)
         var v: Float = 0; for i in 0..<count { v += (x[i] - mean) * (x[i] - mean) }
         let inv = 1 / (v / Float(count) + epsilon).squareRoot()
         for i in 0..<count { y[i] = (x[i] - mean) * inv * (gamma?[i] ?? 1) + (beta?[i] ?? 0) }
