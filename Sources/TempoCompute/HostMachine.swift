@@ -6,8 +6,10 @@ enum HostMachine {
     static let processorName: String = cpuInfoField("model name") ?? "host CPU"
     static let processorVendor: String = cpuInfoField("vendor_id") ?? "unknown"
 
-    /// OpenBLAS's own description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64`.
+    /// OpenBLAS's own description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64`,
+    /// read after ``OpenBLASCore`` has settled the core.
     static let openBLASConfiguration: String = {
+        _ = OpenBLASCore.name
         guard let configuration = openblas_get_config() else { return "OpenBLAS" }
         return String(cString: configuration).trimmingCharacters(in: .whitespaces)
     }()

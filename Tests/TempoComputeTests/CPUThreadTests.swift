@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import TempoCompute
@@ -32,5 +33,26 @@ struct CPUThreadTests {
     @Test("a thread count below one throws")
     func invalid() {
         expectTempoError(containing: ["`threads`", "at least 1", "0"]) { try Device.setCPUThreadCount(0) }
+    }
+}
+
+@Suite("OpenBLAS core")
+struct OpenBLASCoreTests {
+    /// Debian's OpenBLAS 0.3.21 names recent Xeons "Prescott" (SSE3) and runs 5x slower; Tempo must
+    /// have corrected that before any GEMM.
+    @Test("OpenBLAS runs kernels that use this CPU's vector units")
+    func coreMatchesCPU() throws {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let core = OpenBLASCore.name.lowercased()
+        if flags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl"]) {
+            #expect(["skylakex", "cooperlake", "sapphirerapids"].contains(core), "OpenBLAS core \(core)")
+        } else if flags.isSuperset(of: ["avx2", "fma"]) {
+            #expect(!["prescott", "core2", "nehalem", "katmai", "atom"].contains(core), "OpenBLAS core \(core)")
+        }
+        #expect(Device.cpu.driverVersion.lowercased().contains(core))
     }
 }

@@ -51,6 +51,8 @@ final class CPUBackend: Backend {
     let counters = CounterRecorder(deviceID: Device.cpu.id)
 
     private init() {
+        // Before any BLAS call: OpenBLAS may need its core corrected (see OpenBLASCore).
+        _ = OpenBLASCore.name
         // OpenBLAS starts with its own idea of the thread count; align it with Tempo's.
         openblas_set_num_threads(Int32(CPUThreads.count))
     }
