@@ -54,7 +54,7 @@ final class CPUBackend: Backend {
         // Before any BLAS call: OpenBLAS may need its core corrected (see OpenBLASCore).
         _ = OpenBLASCore.name
         // OpenBLAS starts with its own idea of the thread count; align it with Tempo's.
-        openblas_set_num_threads(Int32(CPUThreads.count))
+        openblas_set_num_threads(Int32(clamping: CPUThreads.count))
     }
 
     var liveBufferCount: Int { counters.liveBuffers }

@@ -13,7 +13,7 @@ enum CPUThreads {
 
     static func set(_ threads: Int) {
         current.store(threads, ordering: .relaxed)
-        openblas_set_num_threads(Int32(threads))
+        openblas_set_num_threads(Int32(clamping: threads))
     }
 
     /// Runs `body` over `0..<count` split into contiguous chunks, on up to `count` threads, once

@@ -9,6 +9,11 @@ extension OpenCLBackend {
     func gemm(
         _ d: GEMMDescriptor, a: any DeviceBuffer, b: any DeviceBuffer, c: any DeviceBuffer, shape: OpenCLTunables.Shape
     ) throws {
+        // The packed copy of B is up to TN/N times larger than B itself (a narrow B is padded to a
+        // whole panel); when it would not be addressable with the kernels' 32-bit indices, the
+        // GPU shape, which reads B in place, does the product instead.
+        var shape = shape
+        if shape == .cpu, packedCount(d) > Int(Int32.max) { shape = .gpu }
         let program = try program(.gemm)
         let aArguments: [KernelArgument] = [
             .buffer(a), .int(d.offsetA), .int(d.strideA), .int(d.aRowStride), .int(d.aColumnStride),
@@ -25,7 +30,7 @@ extension OpenCLBackend {
             let panels = (d.n + columns - 1) / columns
             let packedStride = panels * d.k * columns
             let packedBatches = d.strideB == 0 ? 1 : d.batch
-            let packed = try allocate(count: packedBatches * packedStride)
+            let packed = try allocate(count: packedCount(d))
             try launch(
                 program, "gemm_pack_b", global: [panels, d.k, packedBatches],
                 [
@@ -50,5 +55,14 @@ extension OpenCLBackend {
                 aArguments + [.buffer(b), .int(d.offsetB), .int(d.strideB), .int(d.bRowStride), .int(d.bColumnStride)]
                     + cArguments)
         }
+    }
+}
+
+extension OpenCLBackend {
+    /// Floats in the packed copy of B that the CPU-shaped GEMM makes.
+    fileprivate func packedCount(_ d: GEMMDescriptor) -> Int {
+        let columns = tunables.gemmCPUColumns
+        let panels = (d.n + columns - 1) / columns
+        return (d.strideB == 0 ? 1 : d.batch) * panels * d.k * columns
     }
 }
