@@ -25,6 +25,10 @@ protocol Backend: AnyObject, Sendable {
     func fill(_ buffer: any DeviceBuffer, with value: Float, count: Int) throws
     /// Waits until all work submitted so far has finished.
     func synchronize() throws
+    /// Frees the blocks kept for reuse (see ``BufferPool``).
+    func releaseCachedMemory()
+    /// Bytes kept for reuse.
+    var cachedMemoryBytes: Int { get }
 
     // GEMM
     /// `C = alpha * op(A) * op(B) + beta * C` per batch element, as `descriptor` lays it out.

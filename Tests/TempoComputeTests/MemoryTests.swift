@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import TempoCompute
@@ -50,5 +51,47 @@ struct MemoryTests {
             }
             #expect(counts.buffersReleased == counts.buffersAllocated)
         }
+    }
+}
+
+@Suite("Buffer pool")
+struct BufferPoolTests {
+    @Test("size classes are at most 1/8 apart and never smaller than asked")
+    func sizeClasses() {
+        for bytes in [1, 4095, 4096, 4097, 65_536, 65_537, 100_000, 1 << 20, (1 << 20) + 1, 123_456_789] {
+            let size = BufferPool<Int>.sizeClass(bytes)
+            #expect(size >= bytes)
+            #expect(size % 4096 == 0)
+            #expect(Double(size) <= Double(bytes) * 1.125 + 4096)
+        }
+    }
+
+    @Test("a freed block is reused for the next tensor of its size, and can be released", arguments: TestDevices.all)
+    func reuse(device: Device) throws {
+        // A size no other test uses, so that the reuse observed is this test's own.
+        let shape = [1, 262_147]
+        do { _ = try Tensor(shape: shape, repeating: 1, device: device) }
+        #expect(device.cachedMemoryBytes >= 262_147 * 4)
+        // Reused memory holds the old values until written: every op writes its whole output.
+        let reused = try Tensor.zeros(shape, device: device)
+        #expect(try reused.values.allSatisfy { $0 == 0 })
+        device.releaseCachedMemory()
+        #expect(device.cachedMemoryBytes < 262_147 * 4)
+    }
+
+    @Test("the pool keeps no more than its capacity and frees the rest")
+    func capacity() {
+        let freed = Mutex<[Int]>([])
+        let pool = BufferPool<Int>(capacity: 8192) { block in freed.withLock { $0.append(block) } }
+        pool.give(1, sizeClass: 4096)
+        pool.give(2, sizeClass: 4096)
+        pool.give(3, sizeClass: 4096)   // over capacity: freed at once
+        #expect(pool.cachedBytes == 8192)
+        #expect(freed.withLock { $0 } == [3])
+        #expect(pool.take(sizeClass: 4096) == 2)   // the block is the caller's now
+        #expect(pool.take(sizeClass: 8192) == nil)
+        pool.trim()
+        #expect(pool.cachedBytes == 0)
+        #expect(freed.withLock { $0.sorted() } == [1, 3])
     }
 }

@@ -11,25 +11,14 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     private let onRelease: @Sendable () -> Void
 
-    /// Takes ownership of `pointer`, which must come from `posix_memalign` (it is `free`d).
+    /// Uses `pointer` for `count` floats; `onRelease` gives the memory back when the buffer dies.
     init(pointer: UnsafeMutablePointer<Float>, count: Int, onRelease: @escaping @Sendable () -> Void) {
         self.count = count
         self.pointer = pointer
         self.onRelease = onRelease
     }
 
-    /// 64-byte aligned memory for `count` floats (at least one, so that empty tensors have an address).
-    static func allocateMemory(count: Int) throws -> UnsafeMutablePointer<Float> {
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            throw TempoError.outOfMemory(bytes: bytes)
-        }
-        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
-    }
-
     deinit {
-        free(pointer)
         onRelease()
     }
 
@@ -49,6 +38,11 @@ final class CPUBackend: Backend {
 
     let device = Device.cpu
     let counters = CounterRecorder(deviceID: Device.cpu.id)
+    /// Freed blocks of 16 KiB and more, kept for reuse; smaller ones go back to malloc, which
+    /// recycles them without page faults anyway.
+    private let pool = BufferPool<UnsafeMutableRawPointer>(
+        capacity: min(Int(clamping: ProcessInfo.processInfo.physicalMemory) / 8, 2 << 30), destroy: { free($0) })
+    private static let smallestPooledBytes = 16 << 10
 
     private init() {
         // Before any BLAS call: OpenBLAS may need its core corrected (see OpenBLASCore).
@@ -67,9 +61,30 @@ final class CPUBackend: Backend {
     }
 
     func allocate(count: Int) throws -> any DeviceBuffer {
-        let memory = try CPUBuffer.allocateMemory(count: count)
-        return CPUBuffer(pointer: memory, count: count, onRelease: counters.recordAllocation())
+        // At least one float, so that empty tensors have an address.
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let pooled = bytes >= Self.smallestPooledBytes
+        let size = pooled ? BufferPool<UnsafeMutableRawPointer>.sizeClass(bytes) : bytes
+        let memory: UnsafeMutableRawPointer
+        if pooled, let reused = pool.take(sizeClass: size) {
+            memory = reused
+        } else {
+            var raw: UnsafeMutableRawPointer?
+            // 64-byte aligned so that vector loads never split cache lines.
+            guard posix_memalign(&raw, 64, size) == 0, let raw else { throw TempoError.outOfMemory(bytes: size) }
+            memory = raw
+        }
+        let recordRelease = counters.recordAllocation()
+        // The closure owns the block: the buffer that holds it is its only user.
+        let block = UncheckedSendable(memory)
+        return CPUBuffer(pointer: memory.bindMemory(to: Float.self, capacity: size / 4), count: count) { [pool] in
+            if pooled { pool.give(block.value, sizeClass: size) } else { free(block.value) }
+            recordRelease()
+        }
     }
+
+    func releaseCachedMemory() { pool.trim() }
+    var cachedMemoryBytes: Int { pool.cachedBytes }
 
     func upload(_ values: UnsafeBufferPointer<Float>, to buffer: any DeviceBuffer) throws {
         guard let source = values.baseAddress, !values.isEmpty else { return }

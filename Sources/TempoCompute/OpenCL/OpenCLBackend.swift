@@ -19,6 +19,8 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Kernel shapes and `-D` tunables for this device.
     let tunables: OpenCLTunables
     private let programs = Mutex<[ProgramKey: OpenCLProgram]>([:])
+    /// Freed buffers kept for reuse: up to a quarter of the device's memory, at most 1 GiB.
+    private let pool: BufferPool<cl_mem>
 
     private struct ProgramKey: Hashable {
         let name: String
@@ -63,9 +65,11 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
         }
         self.context = context
         self.queue = queue
+        pool = BufferPool(capacity: min(record.device.memoryBytes / 4, 1 << 30), destroy: { clReleaseMemObject($0) })
     }
 
     deinit {
+        pool.trim()
         clReleaseCommandQueue(queue)
         clReleaseContext(context)
     }
@@ -218,9 +222,20 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
     // MARK: Memory
 
     func allocate(count: Int) throws -> any DeviceBuffer {
-        let memory = try OpenCLBuffer.createMemory(context: context, count: count)
-        return OpenCLBuffer(memory: memory, count: count, onRelease: counters.recordAllocation())
+        // A zero-sized cl_mem is invalid; empty tensors get one unused float.
+        let size = BufferPool<cl_mem>.sizeClass(max(count, 1) * MemoryLayout<Float>.stride)
+        let memory = try pool.take(sizeClass: size) ?? OpenCLBuffer.createMemory(context: context, bytes: size)
+        let recordRelease = counters.recordAllocation()
+        // The closure owns the handle: the buffer that holds it is its only user.
+        let handle = UncheckedSendable(memory)
+        return OpenCLBuffer(memory: memory, count: count) { [pool] in
+            pool.give(handle.value, sizeClass: size)
+            recordRelease()
+        }
     }
+
+    func releaseCachedMemory() { pool.trim() }
+    var cachedMemoryBytes: Int { pool.cachedBytes }
 
     @inline(__always)
     func memory(_ buffer: any DeviceBuffer) -> cl_mem {

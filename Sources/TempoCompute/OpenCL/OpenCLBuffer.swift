@@ -1,6 +1,6 @@
 import COpenCL
 
-/// A `cl_mem` of `count` floats, released when the last tensor holding it dies.
+/// A `cl_mem` of (at least) `count` floats, given back when the last tensor holding it dies.
 ///
 /// `@unchecked Sendable`: a `cl_mem` handle may be used from any thread (OpenCL API calls are
 /// thread-safe apart from `clSetKernelArg` on one kernel object, which the kernel pool guards), and
@@ -11,18 +11,16 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     let memory: cl_mem
     private let onRelease: @Sendable () -> Void
 
-    /// Takes ownership of `memory` (one reference, released in deinit).
+    /// Uses `memory` for `count` floats; `onRelease` gives it back (to the pool or the driver).
     init(memory: cl_mem, count: Int, onRelease: @escaping @Sendable () -> Void) {
         self.count = count
         self.memory = memory
         self.onRelease = onRelease
     }
 
-    /// A new read-write `cl_mem` for `count` floats.
-    static func createMemory(context: cl_context, count: Int) throws -> cl_mem {
+    /// A new read-write `cl_mem` of `bytes` bytes.
+    static func createMemory(context: cl_context, bytes: Int) throws -> cl_mem {
         var status: cl_int = CL_SUCCESS
-        // A zero-sized cl_mem is invalid; empty tensors get one unused float.
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
         let memory = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
         try checkCL(status, "clCreateBuffer(\(bytes) bytes)")
         guard let memory else {
@@ -32,7 +30,6 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     }
 
     deinit {
-        clReleaseMemObject(memory)
         onRelease()
     }
 }
