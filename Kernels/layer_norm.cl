@@ -15,6 +15,14 @@
 #define LAYER_NORM_WORKGROUP 256   // work-items per row in the GPU shape; a power of two
 #endif
 
+inline float sum_of16(float16 v) {
+    float8 a = v.lo + v.hi;
+    float4 b = a.lo + a.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+}
+
+// The CPU shape walks its row in float16 vectors (see softmax.cl for why).
 __kernel void layer_norm_rows(__global const float* x, __global const float* gamma, __global const float* beta,
                               __global float* out, int rows, int columns, float epsilon,
                               int hasGamma, int hasBeta) {
@@ -22,14 +30,28 @@ __kernel void layer_norm_rows(__global const float* x, __global const float* gam
     if (row >= rows) return;
     __global const float* in = x + (size_t)row * columns;
     __global float* o = out + (size_t)row * columns;
+    int full = columns & ~15;
+
     float shift = in[0];
-    float sum = 0.0f;
-    for (int c = 0; c < columns; ++c) sum += in[c] - shift;
+    float16 sums = (float16)(0.0f);
+    for (int c = 0; c < full; c += 16) sums += vload16(0, in + c) - shift;
+    float sum = sum_of16(sums);
+    for (int c = full; c < columns; ++c) sum += in[c] - shift;
     float mean = shift + sum / columns;
-    float squares = 0.0f;
-    for (int c = 0; c < columns; ++c) { float d = in[c] - mean; squares += d * d; }
+
+    float16 squares16 = (float16)(0.0f);
+    for (int c = 0; c < full; c += 16) { float16 d = vload16(0, in + c) - mean; squares16 += d * d; }
+    float squares = sum_of16(squares16);
+    for (int c = full; c < columns; ++c) { float d = in[c] - mean; squares += d * d; }
     float inverseDeviation = rsqrt(squares / columns + epsilon);
-    for (int c = 0; c < columns; ++c) {
+
+    for (int c = 0; c < full; c += 16) {
+        float16 y = (vload16(0, in + c) - mean) * inverseDeviation;
+        if (hasGamma) y *= vload16(0, gamma + c);
+        if (hasBeta) y += vload16(0, beta + c);
+        vstore16(y, 0, o + c);
+    }
+    for (int c = full; c < columns; ++c) {
         float y = (in[c] - mean) * inverseDeviation;
         if (hasGamma) y *= gamma[c];
         if (hasBeta) y += beta[c];
