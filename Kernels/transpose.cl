@@ -6,7 +6,9 @@
 //    padding keeps the column reads of the tile free of local-memory bank conflicts.
 //    Global (ceil(columns/T)*T, ceil(rows/T)*T, batch), local (T, T).
 //  - transpose_direct: one element per work-item, no local memory and no barrier: on a CPU device
-//    the caches do what the tile does on a GPU. Global (columns, rows, batch).
+//    the caches do what the tile does on a GPU. Global (rows, columns, batch): PoCL vectorises
+//    across the first axis, so consecutive lanes write consecutive outputs and gather their
+//    inputs, which measured 1.8x faster than scattering the outputs (64x512x512: 25 vs 45 ms).
 
 #ifndef TRANSPOSE_TILE
 #define TRANSPOSE_TILE 16   // tile edge in the GPU shape; the work-group is TILE x TILE
@@ -30,8 +32,8 @@ void transpose_tiled(__global const float* x, __global float* out, int rows, int
 }
 
 __kernel void transpose_direct(__global const float* x, __global float* out, int rows, int columns) {
-    int column = get_global_id(0);
-    int row = get_global_id(1);
+    int row = get_global_id(0);
+    int column = get_global_id(1);
     int matrix = get_global_id(2);
     if (row < rows && column < columns) {
         size_t base = (size_t)matrix * rows * columns;

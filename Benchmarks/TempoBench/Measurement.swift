@@ -28,6 +28,9 @@ enum Timer {
     static func measure(
         _ benchCase: BenchCase, on device: Device, call: @Sendable () throws -> Tensor, warmup: Int, repetitions: Int
     ) throws -> Measurement {
+        // OpenBLAS's workers spin for ~0.1 s after a call; on a small machine they would take a
+        // core from the next device's threads (PoCL's, for one). Let them park first.
+        Thread.sleep(forTimeInterval: 0.25)
         for _ in 0..<warmup { _ = try call() }
         try device.synchronize()
         let (_, counters) = try device.counting {

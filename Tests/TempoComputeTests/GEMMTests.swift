@@ -103,7 +103,9 @@ struct GEMMTests {
     @Test("each OpenCL kernel shape matches the reference", .needsOpenCL, arguments: TestDevices.openCLShapes)
     func eachKernelShape(device: Device, shape: OpenCLTunables.Shape) throws {
         let backend = try #require(try device.backend() as? OpenCLBackend)
-        for (m, n, k) in [(1, 1, 1), (3, 17, 257), (65, 63, 17), (130, 200, 70)] {
+        // m <= 32 takes the in-place kernel (unless B is transposed), larger m packs B, and a
+        // transposed A with m >= 16 is packed too: these sizes cover every plan.
+        for (m, n, k) in [(1, 1, 1), (3, 17, 257), (32, 65, 9), (65, 63, 17), (130, 200, 70)] {
             for (transposeA, transposeB) in Self.transposes {
                 for broadcastB in [false, true] {
                     let batch = 2
@@ -159,18 +161,24 @@ struct GEMMTests {
         #expect(outValues.indices.filter { !inside.contains($0) }.allSatisfy { outValues[$0] == 0 })
     }
 
-    @Test("launch structure: pack + multiply on the CPU shape, one kernel on the GPU shape, no host traffic", .needsOpenCL, arguments: TestDevices.openCLShapes)
+    @Test("launch structure: no host traffic; pack only when it pays", .needsOpenCL, arguments: TestDevices.openCLShapes)
     func launchStructure(device: Device, shape: OpenCLTunables.Shape) throws {
         let backend = try #require(try device.backend() as? OpenCLBackend)
-        let a = try Tensor.normal([33, 17], seed: 1, device: device)
-        let b = try Tensor.normal([17, 65], seed: 2, device: device)
-        let c = try Tensor.zeros([33, 65], device: device)
-        let (_, counts) = try device.counting {
-            try backend.gemm(GEMMDescriptor(batch: 1, m: 33, n: 65, k: 17), a: a.buffer, b: b.buffer, c: c.buffer, shape: shape)
-            try device.synchronize()
+        // (m, transposeA, launches on the CPU shape): small M reads B in place (1 launch), larger M
+        // packs B first (2), a transposed A is packed too (3). The GPU shape is always 1 kernel.
+        for (m, transposeA, cpuLaunches) in [(5, false, 1), (33, false, 2), (33, true, 3)] {
+            let a = try Tensor.normal(transposeA ? [17, m] : [m, 17], seed: 1, device: device)
+            let b = try Tensor.normal([17, 65], seed: 2, device: device)
+            let c = try Tensor.zeros([m, 65], device: device)
+            let (_, counts) = try device.counting {
+                try backend.gemm(
+                    GEMMDescriptor(batch: 1, m: m, n: 65, k: 17, transposeA: transposeA), a: a.buffer, b: b.buffer,
+                    c: c.buffer, shape: shape)
+                try device.synchronize()
+            }
+            #expect(counts.launches == (shape == .cpu ? cpuLaunches : 1), "m=\(m) transposeA=\(transposeA)")
+            #expect(counts.bytesToDevice == 0 && counts.bytesToHost == 0)
         }
-        #expect(counts.launches == (shape == .cpu ? 2 : 1))
-        #expect(counts.bytesToDevice == 0 && counts.bytesToHost == 0)
     }
 
     @Test("bad shapes and devices throw, naming the argument and both shapes")

@@ -11,7 +11,7 @@ extension OpenCLBackend {
         let arguments: [KernelArgument] = [.buffer(x), .buffer(out), .int(rows), .int(columns)]
         switch shape {
         case .cpu:
-            try launch(program(.transpose), "transpose_direct", global: [columns, rows, batch], arguments)
+            try launch(program(.transpose), "transpose_direct", global: [rows, columns, batch], arguments)
         case .gpu:
             let tile = tunables.transposeTile
             try launch(
