@@ -22,9 +22,12 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
     /// Freed buffers kept for reuse: up to a quarter of the device's memory, at most 1 GiB.
     private let pool: BufferPool<cl_mem>
 
+    /// The tunables' options are a function of the file name, so the name and any extra options
+    /// identify a program; keeping the full option string out of the key keeps the per-launch
+    /// lookup cheap.
     private struct ProgramKey: Hashable {
         let name: String
-        let options: String
+        let extraOptions: String
     }
 
     // MARK: Registry: one backend per device per process
@@ -81,11 +84,11 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
     /// The program built from `source` with this device's tunables (plus `extraOptions`), built
     /// on first use and kept for the life of the process.
     func program(_ source: KernelSource, extraOptions: String = "") throws -> OpenCLProgram {
-        let options = [tunables.options(for: source), extraOptions].filter { !$0.isEmpty }.joined(separator: " ")
-        let key = ProgramKey(name: source.name, options: options)
+        let key = ProgramKey(name: source.name, extraOptions: extraOptions)
         // Holding the lock while building means concurrent first users build a program once.
         return try programs.withLock { programs in
             if let program = programs[key] { return program }
+            let options = [tunables.options(for: source), extraOptions].filter { !$0.isEmpty }.joined(separator: " ")
             let program = try buildProgram(
                 name: source.name, source: source.text, options: options, cache: KernelBinaryCache.fromEnvironment)
             programs[key] = program
