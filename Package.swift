@@ -58,12 +58,18 @@ let package = Package(
             path: "Sources/Tempo"
         ),
 
-        .executableTarget(
-            name: "TempoBench",
+        // tempo-bench: the runner is a library so that its parsing, verification and writers are tested.
+        .target(
+            name: "TempoBenchCore",
             dependencies: [
                 "Tempo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            path: "Benchmarks/TempoBenchCore"
+        ),
+        .executableTarget(
+            name: "TempoBench",
+            dependencies: ["TempoBenchCore"],
             path: "Benchmarks/TempoBench"
         ),
 
@@ -71,6 +77,11 @@ let package = Package(
             name: "TempoComputeTests",
             dependencies: ["TempoCompute", "TempoKernels"],
             path: "Tests/TempoComputeTests"
+        ),
+        .testTarget(
+            name: "TempoBenchTests",
+            dependencies: ["TempoBenchCore"],
+            path: "Tests/TempoBenchTests"
         ),
         .testTarget(
             name: "TempoTests",

@@ -1,0 +1,50 @@
+/// The suites `--suite` selects. Each op issue adds its cases here.
+public enum Suite: String, CaseIterable, Sendable {
+    /// Small shapes and few repetitions: a smoke test that finishes in well under a minute.
+    case quick
+    /// The shapes of `../shared/peers/peer_bench.py`, so results line up with the peers'.
+    case `default`
+    /// The default suite plus more sizes: awkward, small-M (recurrent-like) and large GEMMs.
+    case full
+
+    public var cases: [BenchCase] {
+        switch self {
+        case .quick:
+            return [
+                Catalog.sgemm(m: 512, n: 512, k: 512),
+                Catalog.add(n: 1 << 20),
+                Catalog.activation(.tanh, op: "tanh", n: 1 << 20),
+                Catalog.activation(.gelu, op: "gelu", n: 1 << 20),
+                Catalog.softmax(rows: 2048, columns: 512),
+                Catalog.layerNorm(rows: 2048, columns: 512),
+                Catalog.transpose(batch: 8, rows: 512, columns: 512),
+            ]
+        case .default:
+            return [
+                Catalog.sgemm(m: 1024, n: 1024, k: 1024),
+                Catalog.sgemm(m: 2048, n: 2048, k: 2048),
+                Catalog.add(n: 1 << 24),
+                Catalog.activation(.tanh, op: "tanh", n: 1 << 24),
+                Catalog.activation(.gelu, op: "gelu", n: 1 << 24),
+                Catalog.softmax(rows: 8 * 8 * 512, columns: 512),
+                Catalog.layerNorm(rows: 8 * 512, columns: 512),
+                Catalog.transpose(batch: 64, rows: 512, columns: 512),
+            ]
+        case .full:
+            return Suite.default.cases + [
+                Catalog.sgemm(m: 1000, n: 1000, k: 1000),
+                Catalog.sgemm(m: 4096, n: 4096, k: 4096),
+                // The recurrent shapes: a batch of 32 (or 1) rows against a 1024-wide gate matrix.
+                Catalog.sgemm(m: 32, n: 1024, k: 256),
+                Catalog.sgemm(m: 1, n: 1024, k: 256),
+                Catalog.sgemm(m: 257, n: 33, k: 1000),
+                Catalog.softmax(rows: 8 * 8 * 2048, columns: 2048),
+                Catalog.layerNorm(rows: 8 * 512, columns: 2048),
+            ]
+        }
+    }
+
+    /// Repetitions when the command line does not say.
+    public var defaultRepetitions: Int { self == .quick ? 5 : 10 }
+    public var defaultWarmup: Int { self == .quick ? 1 : 3 }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Tempo
+
+/// What a run does, as the command line set it.
+public struct RunConfiguration: Sendable {
+    public var devices: [Device]
+    /// CPU thread counts to time at (the OpenCL devices run once).
+    public var threads: [Int]
+    public var warmup: Int
+    public var repetitions: Int
+    /// Progress lines on standard error.
+    public var showProgress: Bool
+
+    public init(devices: [Device], threads: [Int], warmup: Int, repetitions: Int, showProgress: Bool) {
+        self.devices = devices
+        self.threads = threads
+        self.warmup = warmup
+        self.repetitions = repetitions
+        self.showProgress = showProgress
+    }
+}
+
+/// The outcome of a run: every measurement, and whether every cross-device check passed.
+public struct RunOutcome: Sendable {
+    public var measurements: [Measurement]
+    public var mismatches: [Measurement] { measurements.filter { $0.verification?.passed == false } }
+    public var passed: Bool { mismatches.isEmpty }
+}
+
+/// Verify, then time (as MIOpen's driver does): each case runs once on every device and the
+/// outputs are compared with the first device's; then each device is timed after warm-up, with the
+/// device synchronised around every repetition.
+public struct Runner {
+    public let configuration: RunConfiguration
+    private let start = DispatchTime.now()
+
+    public init(configuration: RunConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func run(_ cases: [BenchCase]) throws -> RunOutcome {
+        var measurements: [Measurement] = []
+        let steps = cases.count * configuration.devices.count
+        var step = 0
+        for benchCase in cases {
+            let verifications = try verify(benchCase)
+            for device in configuration.devices {
+                step += 1
+                let call = try benchCase.prepare(device)
+                // Thread counts apply to the CPU only.
+                for threads in device.runtime == .cpu ? configuration.threads : [device.computeUnits] {
+                    if device.runtime == .cpu { try Device.setCPUThreadCount(threads) }
+                    progress("[\(step)/\(steps)] \(benchCase.name) on \(device.id), \(threads) threads")
+                    var measurement = try Self.time(
+                        benchCase, on: device, threads: threads, call: call, warmup: configuration.warmup,
+                        repetitions: configuration.repetitions)
+                    measurement.verification = verifications[device]
+                    measurements.append(measurement)
+                }
+            }
+        }
+        try attachPeaks(to: &measurements)
+        progress("done: \(measurements.count) measurements")
+        return RunOutcome(measurements: measurements)
+    }
+
+    /// Runs the case once per device and compares each output with the first device's.
+    func verify(_ benchCase: BenchCase) throws -> [Device: Verification] {
+        guard configuration.devices.count > 1, let referenceDevice = configuration.devices.first else { return [:] }
+        progress("verifying \(benchCase.name) on \(configuration.devices.map(\.id).joined(separator: ", "))")
+        let expected = try benchCase.prepare(referenceDevice)().values
+        var verifications: [Device: Verification] = [:]
+        for device in configuration.devices.dropFirst() {
+            let values = try benchCase.prepare(device)().values
+            verifications[device] = Verification.compare(
+                values, to: expected, tolerance: benchCase.tolerance, reference: referenceDevice)
+        }
+        return verifications
+    }
+
+    /// Warm-up calls, one counted call, then `repetitions` timed calls.
+    static func time(
+        _ benchCase: BenchCase, on device: Device, threads: Int, call: @Sendable () throws -> Tensor, warmup: Int,
+        repetitions: Int
+    ) throws -> Measurement {
+        // OpenBLAS's workers spin for ~0.1 s after a call; on a small machine they would take a
+        // core from the next device's threads (PoCL's, for one). Let them park first.
+        Thread.sleep(forTimeInterval: 0.25)
+        for _ in 0..<warmup { _ = try call() }
+        try device.synchronize()
+        let (_, counters) = try device.counting {
+            _ = try call()
+            try device.synchronize()
+        }
+        var times: [Double] = []
+        for _ in 0..<max(repetitions, 1) {
+            try device.synchronize()
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try call()
+            try device.synchronize()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return Measurement(benchCase: benchCase, device: device, threads: threads, times: times, counters: counters)
+    }
+
+    /// Fills in each measurement's SGEMM peak: the best large `sgemm` of the run (every dimension
+    /// at least 1024, where GEMM reaches its roofline) on that device and thread count, or, when
+    /// the run has none, a short 1024^3 probe.
+    private func attachPeaks(to measurements: inout [Measurement]) throws {
+        struct Key: Hashable { let device: Device; let threads: Int }
+        var peaks: [Key: Double] = [:]
+        let large = { (m: Measurement) in m.benchCase.shape.allSatisfy { $0.value.intValue >= 1024 } }
+        for m in measurements where m.benchCase.op == "sgemm" && large(m) {
+            peaks[Key(device: m.device, threads: m.threads), default: 0] = max(peaks[Key(device: m.device, threads: m.threads)] ?? 0, m.gflops)
+        }
+        for index in measurements.indices where measurements[index].benchCase.flops > 0 {
+            let m = measurements[index]
+            let key = Key(device: m.device, threads: m.threads)
+            if peaks[key] == nil {
+                progress("measuring the SGEMM peak of \(m.device.id) (\(m.threads) threads)")
+                if m.device.runtime == .cpu { try Device.setCPUThreadCount(m.threads) }
+                peaks[key] = try Self.sgemmPeak(on: m.device)
+            }
+            measurements[index].sgemmPeak = peaks[key]
+        }
+    }
+
+    /// SGEMM GFLOP/s at 1024^3 (median of 5): the device's practical compute roofline.
+    public static func sgemmPeak(on device: Device) throws -> Double {
+        let probe = Catalog.sgemm(m: 1024, n: 1024, k: 1024)
+        let measurement = try time(
+            probe, on: device, threads: device.computeUnits, call: probe.prepare(device), warmup: 2, repetitions: 5)
+        return measurement.gflops
+    }
+
+    private func progress(_ message: String) {
+        guard configuration.showProgress else { return }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        FileHandle.standardError.write(Data((String(format: "%7.1f s  ", elapsed) + message + "\n").utf8))
+    }
+}
