@@ -20,6 +20,9 @@ public enum TempoError: Error, Sendable, Equatable, CustomStringConvertible {
     case kernelBuildFailed(program: String, device: String, log: String)
     /// A host allocation failed.
     case outOfMemory(bytes: Int)
+    /// A model file (or in-memory state dict) cannot be read or does not fit the module; `path`
+    /// names the file (or `"state dict"`).
+    case modelFile(path: String, problem: ModelFileProblem)
 
     public var description: String {
         switch self {
@@ -39,11 +42,55 @@ public enum TempoError: Error, Sendable, Equatable, CustomStringConvertible {
             return "OpenCL program \"\(program)\" failed to build on \(device):\n\(log)"
         case let .outOfMemory(bytes):
             return "out of host memory allocating \(bytes) bytes"
+        case let .modelFile(path, problem):
+            return "model file \(path): \(problem)"
         }
     }
 
     /// `[2, 3, 4]`, the way shapes are written everywhere in Tempo's messages.
     static func format(_ shape: [Int]) -> String {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+}
+
+/// What is wrong with a model file, naming the tensor or the byte offset.
+public enum ModelFileProblem: Sendable, Equatable, CustomStringConvertible {
+    /// Tensors the module needs that the file does not hold.
+    case missingTensors([String])
+    /// Tensors the file holds that the module has no parameter for.
+    case unexpectedTensors([String])
+    /// A tensor whose shape differs from its parameter's.
+    case shapeMismatch(tensor: String, expected: [Int], actual: [Int])
+    /// A tensor stored in a dtype Tempo does not read (it reads F32, F16 and BF16).
+    case unsupportedDType(tensor: String, dtype: String)
+    /// The file ends before the header or data it declares.
+    case truncated(expectedBytes: Int, actualBytes: Int)
+    /// The header is not what the format requires; `offset` is the byte where the problem is.
+    case invalidHeader(offset: Int, reason: String)
+    /// A tensor's `data_offsets` are wrong: reversed, not matching its shape and dtype, past the
+    /// end of the data, or overlapping another tensor (`reason` says which).
+    case invalidDataOffsets(tensor: String, begin: Int, end: Int, reason: String)
+    /// The file could not be read or written at all.
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case let .missingTensors(names):
+            return "missing tensor\(names.count == 1 ? "" : "s") \(names.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case let .unexpectedTensors(names):
+            return "unexpected tensor\(names.count == 1 ? "" : "s") \(names.map { "\"\($0)\"" }.joined(separator: ", ")) (the module has no such parameter)"
+        case let .shapeMismatch(tensor, expected, actual):
+            return "tensor \"\(tensor)\" has shape \(TempoError.format(actual)), the module expects \(TempoError.format(expected))"
+        case let .unsupportedDType(tensor, dtype):
+            return "tensor \"\(tensor)\" has dtype \(dtype); Tempo reads F32, F16 and BF16"
+        case let .truncated(expected, actual):
+            return "truncated: \(expected) bytes needed, the file has \(actual)"
+        case let .invalidHeader(offset, reason):
+            return "invalid header at byte \(offset): \(reason)"
+        case let .invalidDataOffsets(tensor, begin, end, reason):
+            return "tensor \"\(tensor)\" has invalid data_offsets [\(begin), \(end)]: \(reason)"
+        case let .io(message):
+            return message
+        }
     }
 }
