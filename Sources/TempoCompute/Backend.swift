@@ -56,6 +56,17 @@ protocol Backend: AnyObject, Sendable {
 
     // Copy region: the strided copy under concatenation and slicing
     func copyRegion(_ region: CopyRegion, from source: any DeviceBuffer, to destination: any DeviceBuffer) throws
+
+    // Gather: `x` as `[outer, axisLength, inner]`, `out[o, k, i] = x[o, indices[k], i]`; indices
+    // already checked to lie in `0..<axisLength`.
+    func gather(
+        _ x: any DeviceBuffer, indices: [Int32], into out: any DeviceBuffer, outer: Int, axisLength: Int, inner: Int
+    ) throws
+
+    // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
+    func dropout(
+        _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,
+        offset: UInt32) throws
 }
 
 /// A batched, strided GEMM: for each batch element `b`,

@@ -55,6 +55,8 @@ final class OpenCLProgram: @unchecked Sendable {
 enum KernelArgument {
     case buffer(any DeviceBuffer)
     case int(Int)
+    /// A `uint` argument (bit patterns such as random keys).
+    case uint(UInt32)
     case float(Float)
     /// `__local float[count]`, sized at launch.
     case localFloats(Int)
@@ -73,6 +75,9 @@ enum KernelArgument {
             }
             var int = narrow
             status = clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_int>.size, &int)
+        case .uint(let value):
+            var uint = value
+            status = clSetKernelArg(kernel, cl_uint(index), MemoryLayout<cl_uint>.size, &uint)
         case .float(let value):
             var float = value
             status = clSetKernelArg(kernel, cl_uint(index), MemoryLayout<Float>.size, &float)
