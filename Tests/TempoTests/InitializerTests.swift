@@ -266,7 +266,8 @@ struct InitializerMatrixTests {
     }
 }
 
-@Suite("Initializer reproducibility")
+/// Serialised: `isolation` draws from the process-wide stream while `globalSeed` reseeds it.
+@Suite("Initializer reproducibility", .serialized)
 struct InitializerReproducibilityTests {
     static let randomKinds: [Initializer] = [
         .uniform(-1...1), .normal(), .xavierUniform(), .xavierNormal(), .kaimingUniform(), .kaimingNormal(),

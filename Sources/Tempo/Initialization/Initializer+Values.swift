@@ -5,7 +5,8 @@ extension Initializer {
     ///
     /// Every check runs before the first draw, so a call that throws leaves `generator` as it was.
     /// A shape with no elements gives `[]` and draws nothing, as PyTorch's initialisers are no-ops
-    /// on empty tensors.
+    /// on empty tensors; `zeros`, `ones`, `constant` and `identity` draw nothing either, as in
+    /// PyTorch, so adding such a parameter does not change the values of those drawn after it.
     ///
     /// - Throws: ``TempoError/invalidArgument(argument:expected:actual:)`` naming the argument:
     ///   `shape` for a negative extent, too many elements, fewer than 2 dimensions where fans are

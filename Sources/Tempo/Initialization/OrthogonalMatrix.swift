@@ -86,9 +86,7 @@ struct HouseholderQR {
             vNorm = vNorm.squareRoot()
             for i in k..<rows { reflectors[start + i] /= vNorm }
             diagonal[k] = alpha
-            for j in (k + 1)..<columns {
-                reflect(&a, column: j, by: k)
-            }
+            reflect(&a, columns: (k + 1)..<columns, by: k)
         }
     }
 
@@ -99,21 +97,64 @@ struct HouseholderQR {
         for k in 0..<columns { q[k * rows + k] = 1 }
         for k in stride(from: columns - 1, through: 0, by: -1) {
             // Columns before k are still unit vectors e_j with j < k, which H_k leaves alone.
-            for j in k..<columns {
-                reflect(&q, column: j, by: k)
-            }
+            reflect(&q, columns: k..<columns, by: k)
         }
         return q
     }
 
-    /// Applies H_k = I - 2vvᵀ to column `column` of the column-major `matrix`.
-    private func reflect(_ matrix: inout [Double], column: Int, by k: Int) {
-        let v = k * rows
-        let target = column * rows
-        var dot = 0.0
-        for i in k..<rows { dot += reflectors[v + i] * matrix[target + i] }
-        guard dot != 0 else { return }
-        let scale = 2 * dot
-        for i in k..<rows { matrix[target + i] -= scale * reflectors[v + i] }
+    /// Applies H_k = I - 2vvᵀ to `columns` of the column-major `matrix`.
+    private func reflect(_ matrix: inout [Double], columns: Range<Int>, by k: Int) {
+        let count = rows - k
+        reflectors.withUnsafeBufferPointer { reflectors in
+            matrix.withUnsafeMutableBufferPointer { matrix in
+                guard let reflectorBase = reflectors.baseAddress, let matrixBase = matrix.baseAddress else { return }
+                let v = reflectorBase + (k * rows + k)
+                for column in columns {
+                    let target = matrixBase + (column * rows + k)
+                    let scale = 2 * Self.dot(v, target, count: count)
+                    Self.subtract(scale, times: v, from: target, count: count)
+                }
+            }
+        }
+    }
+
+    // These two loops are the whole cost of the factorisation. Raw pointers and four elements per
+    // iteration keep them about ten times faster than array subscripts in debug builds, where
+    // users' initialisers run too (a [2048, 512] orthogonal matrix: about 2.5 s instead of 25 s).
+
+    /// `Σ x[i] y[i]` over `count` elements.
+    private static func dot(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int) -> Double {
+        var (sum0, sum1, sum2, sum3) = (0.0, 0.0, 0.0, 0.0)
+        var i = 0
+        while i + 4 <= count {
+            sum0 += x[i] * y[i]
+            sum1 += x[i + 1] * y[i + 1]
+            sum2 += x[i + 2] * y[i + 2]
+            sum3 += x[i + 3] * y[i + 3]
+            i += 4
+        }
+        while i < count {
+            sum0 += x[i] * y[i]
+            i += 1
+        }
+        return (sum0 + sum1) + (sum2 + sum3)
+    }
+
+    /// `y[i] -= scale * x[i]` over `count` elements.
+    private static func subtract(
+        _ scale: Double, times x: UnsafePointer<Double>, from y: UnsafeMutablePointer<Double>, count: Int
+    ) {
+        var i = 0
+        while i + 4 <= count {
+            y[i] -= scale * x[i]
+            y[i + 1] -= scale * x[i + 1]
+            y[i + 2] -= scale * x[i + 2]
+            y[i + 3] -= scale * x[i + 3]
+            i += 4
+        }
+        while i < count {
+            y[i] -= scale * x[i]
+            i += 1
+        }
     }
 }
