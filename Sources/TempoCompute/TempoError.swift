@@ -48,7 +48,7 @@ public enum TempoError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `[2, 3, 4]`, the way shapes are written everywhere in Tempo's messages.
-    static func format(_ shape: [Int]) -> String {
+    package static func format(_ shape: [Int]) -> String {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 }

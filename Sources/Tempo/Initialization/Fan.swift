@@ -20,56 +20,34 @@ public enum Fan {
     /// - Throws: ``TempoError/invalidArgument(argument:expected:actual:)`` naming `shape` when it
     ///   has fewer than 2 dimensions or a negative extent.
     public static func of(_ shape: [Int]) throws -> (fanIn: Int, fanOut: Int) {
-        try InitializerShape.validate(shape)
+        _ = try Tensor.elementCount(of: shape, argument: "shape")
         guard shape.count >= 2 else {
             throw TempoError.invalidArgument(
                 argument: "shape", expected: "at least 2 dimensions to compute fan-in and fan-out",
-                actual: InitializerShape.format(shape))
+                actual: TempoError.format(shape))
         }
         // Checked again: a shape with a zero extent passes the element-count check whatever its
         // other extents are.
-        let receptive = try InitializerShape.product(shape.dropFirst(2), of: shape)
+        let receptive = try checkedProduct(shape.dropFirst(2), of: shape)
         return (
-            fanIn: try InitializerShape.product([shape[1], receptive], of: shape),
-            fanOut: try InitializerShape.product([shape[0], receptive], of: shape)
+            fanIn: try checkedProduct([shape[1], receptive], of: shape),
+            fanOut: try checkedProduct([shape[0], receptive], of: shape)
         )
     }
-}
 
-/// Shape checks shared by the initialisers.
-enum InitializerShape {
-    /// The largest tensor Tempo creates: kernels index with 32-bit ints.
-    static let maximumCount = Int(Int32.max)
-
-    /// The element count of `shape`.
-    ///
-    /// - Throws: ``TempoError/invalidArgument(argument:expected:actual:)`` naming `shape` for a
-    ///   negative extent or more than ``maximumCount`` elements, the rules `Tensor` applies.
-    @discardableResult
-    static func validate(_ shape: [Int]) throws -> Int {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw TempoError.invalidArgument(argument: "shape", expected: "extents >= 0", actual: format(shape))
-        }
-        return try product(shape, of: shape)
-    }
-
-    /// The product of the non-negative `factors` (extents of `shape`), when it is at most
-    /// ``maximumCount``.
-    static func product(_ factors: some Sequence<Int>, of shape: [Int]) throws -> Int {
+    /// The product of the non-negative `factors` (extents of `shape`, or products of them), when
+    /// it is within Tensor's limit.
+    static func checkedProduct(_ factors: some Sequence<Int>, of shape: [Int]) throws -> Int {
         var result = 1
         for factor in factors {
             let (next, overflow) = result.multipliedReportingOverflow(by: factor)
-            guard !overflow, next <= maximumCount else {
+            // Tensor's limit: kernels index with 32-bit ints.
+            guard !overflow, next <= Int(Int32.max) else {
                 throw TempoError.invalidArgument(
-                    argument: "shape", expected: "at most \(maximumCount) elements", actual: format(shape))
+                    argument: "shape", expected: "products of extents of at most \(Int32.max)", actual: TempoError.format(shape))
             }
             result = next
         }
         return result
-    }
-
-    /// `[2, 3, 4]`, as Tempo writes shapes in its messages.
-    static func format(_ shape: [Int]) -> String {
-        "[" + shape.map(String.init).joined(separator: ", ") + "]"
     }
 }

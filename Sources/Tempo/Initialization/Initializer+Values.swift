@@ -48,7 +48,7 @@ struct SamplingPlan: Sendable {
 
     /// Checks `initializer` and `shape` and resolves the distribution; draws nothing.
     init(_ initializer: Initializer, shape: [Int]) throws {
-        count = try InitializerShape.validate(shape)
+        count = try Tensor.elementCount(of: shape, argument: "shape")
         distribution = try Self.distribution(of: initializer, shape: shape)
     }
 
@@ -126,17 +126,18 @@ extension SamplingPlan {
             guard shape.count >= 2 else {
                 throw TempoError.invalidArgument(
                     argument: "shape", expected: "at least 2 dimensions for an orthogonal matrix",
-                    actual: InitializerShape.format(shape))
+                    actual: TempoError.format(shape))
             }
-            // Rows are the first axis, columns everything else flattened, as in PyTorch.
-            let columns = try InitializerShape.product(shape.dropFirst(), of: shape)
+            // Rows are the first axis, columns everything else flattened, as in PyTorch. Checked:
+            // with no rows the element count does not bound the columns.
+            let columns = try Fan.checkedProduct(shape.dropFirst(), of: shape)
             return .orthogonal(rows: shape[0], columns: columns, gain: Double(gain))
         case let .identity(gain):
             try requireFinite(gain, named: "gain")
             guard shape.count == 2 else {
                 throw TempoError.invalidArgument(
                     argument: "shape", expected: "exactly 2 dimensions for an identity matrix",
-                    actual: InitializerShape.format(shape))
+                    actual: TempoError.format(shape))
             }
             return .identity(rows: shape[0], columns: shape[1], gain: gain)
         }
