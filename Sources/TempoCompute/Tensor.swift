@@ -103,7 +103,7 @@ extension Tensor {
     }
 
     /// The product of `shape`, checked: no negative extent, no overflow.
-    static func elementCount(of shape: [Int], argument: String) throws -> Int {
+    package static func elementCount(of shape: [Int], argument: String) throws -> Int {
         var count = 1
         for extent in shape {
             guard extent >= 0 else {
