@@ -381,21 +381,17 @@ struct InitializerErrorTests {
 
 @Suite("Initializer tensors on devices")
 struct InitializerDeviceTests {
-    static let openCLRequired = ProcessInfo.processInfo.environment["TEMPO_REQUIRE_OPENCL"] == "1"
-    static let skipReason = Comment(rawValue: "no OpenCL device: \(Device.openCLUnavailableReason ?? "none found")")
-
-    /// Values are drawn on the host, so every device gets the same bits. Skipped without an OpenCL
-    /// device, and a failure instead under TEMPO_REQUIRE_OPENCL=1.
+    /// Values are drawn on the host, so every device gets the same bits.
     @Test(
         "the same values on the CPU and every OpenCL device",
-        .enabled(if: !Device.openCLDevices.isEmpty || openCLRequired, skipReason),
+        .needsOpenCL,
         arguments: [
             Initializer.xavierUniform(), .kaimingNormal(), .orthogonal(gain: 1.5), .identity(), .constant(3),
             .pytorchLinearWeight(),
         ])
     func deviceParity(_ initializer: Initializer) throws {
         let devices = Device.openCLDevices
-        #expect(!devices.isEmpty, "TEMPO_REQUIRE_OPENCL=1 but \(Self.skipReason.rawValue)")
+        #expect(!devices.isEmpty, "TEMPO_REQUIRE_OPENCL=1 but \(openCLSkipReason.rawValue)")
         let shape = [33, 17]
         let cpu = try Random.withSeed(21) { try initializer.tensor(shape) }
         #expect(cpu.device == .cpu && cpu.shape == shape)

@@ -2,31 +2,6 @@ import Foundation
 import Testing
 @testable import Tempo
 
-/// Where the committed model files are (written by `Fixtures/make_fixtures.py`).
-let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Fixtures")
-
-/// The CPU and every OpenCL device.
-let safetensorsTestDevices: [Device] = [.cpu] + Device.openCLDevices
-
-/// Bit patterns, so that NaN payloads and -0 compare exactly.
-func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
-
-/// The problem of the `TempoError.modelFile` that `body` throws, or `nil` (with an issue recorded)
-/// when it throws something else or nothing.
-func modelFileProblem(
-    sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void
-) -> ModelFileProblem? {
-    do {
-        try body()
-        Issue.record("expected a TempoError.modelFile, nothing was thrown", sourceLocation: sourceLocation)
-    } catch let TempoError.modelFile(_, problem) {
-        return problem
-    } catch {
-        Issue.record("expected a TempoError.modelFile, got \(error)", sourceLocation: sourceLocation)
-    }
-    return nil
-}
-
 @Suite("Safetensors: round trip and fixtures")
 struct SafetensorsTests {
     /// Values that a careless reader or writer changes: NaNs with payloads (quiet and signalling),
@@ -55,7 +30,7 @@ struct SafetensorsTests {
         "format": "pt", "quote\"and\\backslash": "line\nbreak\ttab\u{01}", "\u{00FC}nicode": "\u{1F600}", "": "",
     ]
 
-    @Test("serialize then read back is bit-exact", arguments: safetensorsTestDevices)
+    @Test("serialize then read back is bit-exact", arguments: allDevices)
     func roundTrip(device: Device) throws {
         let contents = Self.roundTripContents()
         let tensors = try contents.map { item in
@@ -142,7 +117,7 @@ struct SafetensorsTests {
         let tensors: [String: Entry]
     }
 
-    @Test("F32, F16, BF16 and F64 written by safetensors 0.8.0 read as numpy converts them", arguments: safetensorsTestDevices)
+    @Test("F32, F16, BF16 and F64 written by safetensors 0.8.0 read as numpy converts them", arguments: allDevices)
     func mixedDTypes(device: Device) throws {
         let expected = try JSONDecoder().decode(
             ExpectedFile.self, from: Data(contentsOf: fixturesDirectory.appending(path: "mixed_dtypes_expected.json")))
