@@ -73,19 +73,25 @@ let package = Package(
             path: "Benchmarks/TempoBench"
         ),
 
+        // Expectations and device helpers shared by the test targets.
+        .target(
+            name: "TempoTestSupport",
+            dependencies: ["TempoCompute"],
+            path: "Tests/TempoTestSupport"
+        ),
         .testTarget(
             name: "TempoComputeTests",
-            dependencies: ["TempoCompute", "TempoKernels"],
+            dependencies: ["TempoCompute", "TempoKernels", "TempoTestSupport"],
             path: "Tests/TempoComputeTests"
         ),
         .testTarget(
             name: "TempoBenchTests",
-            dependencies: ["TempoBenchCore"],
+            dependencies: ["TempoBenchCore", "TempoTestSupport"],
             path: "Tests/TempoBenchTests"
         ),
         .testTarget(
             name: "TempoTests",
-            dependencies: ["Tempo"],
+            dependencies: ["Tempo", "TempoTestSupport"],
             path: "Tests/TempoTests",
             // Model files and their generator, found by the tests through #filePath, not bundled.
             exclude: ["Fixtures"]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Synchronization
+import TempoTestSupport
 import Testing
 
 #if canImport(FoundationXML)

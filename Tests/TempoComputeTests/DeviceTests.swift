@@ -1,3 +1,4 @@
+import TempoTestSupport
 import Testing
 
 @testable import TempoCompute
@@ -73,10 +74,6 @@ struct OpenCLAvailabilityTests {
     /// OpenCL tests cannot skip unnoticed.
     @Test("an OpenCL device exists when TEMPO_REQUIRE_OPENCL=1")
     func requiredDeviceExists() {
-        if TestDevices.openCLRequired {
-            #expect(TestDevices.hasOpenCL, "TEMPO_REQUIRE_OPENCL=1 but \(TestDevices.skipReason.rawValue)")
-        } else if !TestDevices.hasOpenCL {
-            print("OpenCL tests skipped: \(TestDevices.skipReason.rawValue)")
-        }
+        checkOpenCLRequirement()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TempoTestSupport
 import Testing
 
 @testable import TempoCompute

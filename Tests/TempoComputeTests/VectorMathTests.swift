@@ -5,24 +5,13 @@
 // Double with the C math library (Foundation). Run in debug and in release (`swift test -c release`).
 
 import Foundation
+import TempoTestSupport
 import Testing
 
 @testable import TempoCompute
 
 // MARK: - Helpers
 
-/// Deterministic generator (SplitMix64) so failures reproduce.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private typealias BufferFunction = (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void
 
@@ -33,7 +22,7 @@ private func sweep(_ lo: Double, _ hi: Double, step: Double) -> [Float] {
 }
 
 private func randomFloats(_ count: Int, in range: ClosedRange<Float>, seed: UInt64) -> [Float] {
-    var rng = SplitMix64(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     return (0..<count).map { _ in Float.random(in: range, using: &rng) }
 }
 

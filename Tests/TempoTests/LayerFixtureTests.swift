@@ -1,4 +1,5 @@
 import Foundation
+import TempoTestSupport
 import Testing
 
 @testable import Tempo
@@ -16,7 +17,7 @@ struct LayerFixtureTests {
         let y = try layer(io.tensor("x", device: device))
         #expect(y.shape == [4, 3] && y.device == device)
         // Five products in float32 against a float64 reference: a few ulp of values ~1.
-        expectClose(try y.values, try io.values("y"), absolute: 1e-5, relative: 1e-5, "Linear on \(device.id)")
+        expectClose(try y.values, try io.values("y"), Tolerance(absolute: 1e-5, relative: 1e-5), "Linear on \(device.id)")
     }
 
     @Test("LayerNorm(6) loaded from its state dict matches, even with a large offset", arguments: allDevices)
@@ -25,7 +26,7 @@ struct LayerFixtureTests {
         try layer.load(safetensors: fixturesDirectory.appending(path: "layer_norm.safetensors"))
         let io = try SafetensorsFile(contentsOf: fixturesDirectory.appending(path: "layer_norm_io.safetensors"))
         let y = try layer(io.tensor("x", device: device))
-        expectClose(try y.values, try io.values("y"), absolute: 2e-5, relative: 1e-5, "LayerNorm on \(device.id)")
+        expectClose(try y.values, try io.values("y"), Tolerance(absolute: 2e-5, relative: 1e-5), "LayerNorm on \(device.id)")
     }
 
     @Test("a module with F16 and BF16 parameters in the file loads them converted")
@@ -75,7 +76,7 @@ struct LinearEmbeddingTests {
         try layer.to(device)
         let y = try layer(x.to(device))
         #expect(y.shape == [3, 5, 33])
-        expectClose(try y.values, expected, absolute: 1e-5, relative: 1e-5, "Linear [3, 5, 17] on \(device.id)")
+        expectClose(try y.values, expected, Tolerance(absolute: 1e-5, relative: 1e-5), "Linear [3, 5, 17] on \(device.id)")
         #expect(try layer(Tensor.normal([17], seed: 3, device: device)).shape == [33])
         expectTempoError(containing: ["`x`", "[..., 17]", "[3, 16]"]) { _ = try layer(Tensor.zeros([3, 16], device: device)) }
         expectTempoError(containing: ["`inputSize`", "at least 1"]) { _ = try Linear(inputSize: 0, outputSize: 3) }

@@ -1,3 +1,4 @@
+import TempoTestSupport
 import Testing
 
 @testable import Tempo
@@ -77,7 +78,7 @@ struct ModuleTests {
         let y = try norm(Tensor(shape: [1, 3], values: [1, 2, 3], device: device)).values
         // (x - 2) / sqrt(2/3 + 1e-5) * [1, 2, 3] + [0, 0, 1]
         let inverse = 1 / (Float(2) / 3 + 1e-5).squareRoot()
-        expectClose(y, [-inverse, 0, 3 * inverse + 1], absolute: 1e-5, "loaded LayerNorm on \(device.id)")
+        expectClose(y, [-inverse, 0, 3 * inverse + 1], Tolerance(absolute: 1e-5), "loaded LayerNorm on \(device.id)")
     }
 
     @Test("a bad state dict is rejected whole: missing, unexpected, misshapen")

@@ -1,4 +1,5 @@
 import Foundation
+import TempoTestSupport
 import Testing
 import Tempo
 
@@ -27,7 +28,7 @@ struct SafetensorsFuzzTests {
     @Test("thousands of mutated files load or throw a TempoError, never trap", arguments: [0, 1])
     func mutations(seedIndex: Int) throws {
         let (seedName, original) = try Self.seedFiles()[seedIndex]
-        var generator = SplitMix64(seed: 0x5AFE + UInt64(seedIndex))
+        var generator = SeededGenerator(seed: 0x5AFE + UInt64(seedIndex))
         let headerEnd = 8 + original.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         var outcomes: [String: Int] = [:]
 
@@ -74,7 +75,7 @@ struct SafetensorsFuzzTests {
     }
 
     /// Applies one random mutation to `bytes` and says which.
-    static func mutate(_ bytes: inout [UInt8], headerEnd: Int, using generator: inout SplitMix64) -> String {
+    static func mutate(_ bytes: inout [UInt8], headerEnd: Int, using generator: inout SeededGenerator) -> String {
         let header = 0..<min(headerEnd, bytes.count)
         switch Int.random(in: 0..<8, using: &generator) {
         case 0:
@@ -126,7 +127,7 @@ struct SafetensorsFuzzTests {
         }
     }
 
-    static func flipBit(in bytes: inout [UInt8], within range: Range<Int>, using generator: inout SplitMix64) {
+    static func flipBit(in bytes: inout [UInt8], within range: Range<Int>, using generator: inout SeededGenerator) {
         let range = range.clamped(to: bytes.indices)
         guard !range.isEmpty else { return }
         let index = Int.random(in: range, using: &generator)

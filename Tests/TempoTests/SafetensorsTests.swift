@@ -1,4 +1,5 @@
 import Foundation
+import TempoTestSupport
 import Testing
 @testable import Tempo
 
@@ -15,7 +16,7 @@ struct SafetensorsTests {
     /// Names (one with quotes, a backslash, a control character and non-ASCII), shapes and values
     /// of the round-trip file, in the order they are written.
     static func roundTripContents() -> [(name: String, shape: [Int], bits: [UInt32])] {
-        var generator = SplitMix64(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         let random = (0..<(17 * 33)).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: generator.next())).bitPattern }
         return [
             ("awkward", [3, 4], awkwardBits),
@@ -196,18 +197,6 @@ struct SafetensorsTests {
     }
 }
 
-/// A small seeded generator (SplitMix64), so that test data is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Safetensors: float conversions")
 struct SafetensorsConversionTests {
