@@ -34,20 +34,27 @@ public struct DeviceCounters: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Thread-safe running totals for one device, plus the scopes opened by ``Device/counting(_:)``.
-final class CounterRecorder: Sendable {
+/// The five tallies of ``DeviceCounters``, atomically: a device's totals and each counting scope.
+final class AtomicCounts: Sendable {
+    enum Tally { case launches, bytesToDevice, bytesToHost, buffersAllocated, buffersReleased }
+
     private let launches = Atomic<Int>(0)
     private let bytesToDevice = Atomic<Int>(0)
     private let bytesToHost = Atomic<Int>(0)
     private let buffersAllocated = Atomic<Int>(0)
     private let buffersReleased = Atomic<Int>(0)
-    let deviceID: String
 
-    init(deviceID: String) {
-        self.deviceID = deviceID
+    func add(_ amount: Int, to tally: Tally) {
+        switch tally {
+        case .launches: launches.add(amount, ordering: .relaxed)
+        case .bytesToDevice: bytesToDevice.add(amount, ordering: .relaxed)
+        case .bytesToHost: bytesToHost.add(amount, ordering: .relaxed)
+        case .buffersAllocated: buffersAllocated.add(amount, ordering: .relaxed)
+        case .buffersReleased: buffersReleased.add(amount, ordering: .relaxed)
+        }
     }
 
-    var totals: DeviceCounters {
+    var snapshot: DeviceCounters {
         DeviceCounters(
             launches: launches.load(ordering: .relaxed),
             bytesToDevice: bytesToDevice.load(ordering: .relaxed),
@@ -55,41 +62,52 @@ final class CounterRecorder: Sendable {
             buffersAllocated: buffersAllocated.load(ordering: .relaxed),
             buffersReleased: buffersReleased.load(ordering: .relaxed))
     }
+}
+
+/// Thread-safe running totals for one device, plus the scopes opened by ``Device/counting(_:)``.
+final class CounterRecorder: Sendable {
+    private let counts = AtomicCounts()
+    let deviceID: String
+
+    init(deviceID: String) {
+        self.deviceID = deviceID
+    }
+
+    var totals: DeviceCounters { counts.snapshot }
 
     /// Buffers alive now on this device.
     var liveBuffers: Int {
-        buffersAllocated.load(ordering: .relaxed) - buffersReleased.load(ordering: .relaxed)
+        let totals = counts.snapshot
+        return totals.buffersAllocated - totals.buffersReleased
     }
 
     /// Records a new buffer and returns what its deinit must call: the release is credited to
     /// the scopes that were active at allocation, wherever and whenever the buffer dies.
     func recordAllocation() -> @Sendable () -> Void {
-        buffersAllocated.add(1, ordering: .relaxed)
-        let scopes = CounterScope.active.filter { $0.deviceID == deviceID }
-        for scope in scopes { scope.buffersAllocated.add(1, ordering: .relaxed) }
-        return { [self] in
-            buffersReleased.add(1, ordering: .relaxed)
-            for scope in scopes { scope.buffersReleased.add(1, ordering: .relaxed) }
-        }
+        let scopes = activeScopes
+        record(1, to: .buffersAllocated, scopes: scopes)
+        return { [self] in record(1, to: .buffersReleased, scopes: scopes) }
     }
 
     func recordLaunches(_ count: Int = 1) {
-        launches.add(count, ordering: .relaxed)
-        forEachScope { $0.launches.add(count, ordering: .relaxed) }
+        record(count, to: .launches, scopes: activeScopes)
     }
 
     func recordToDevice(bytes: Int) {
-        bytesToDevice.add(bytes, ordering: .relaxed)
-        forEachScope { $0.bytesToDevice.add(bytes, ordering: .relaxed) }
+        record(bytes, to: .bytesToDevice, scopes: activeScopes)
     }
 
     func recordToHost(bytes: Int) {
-        bytesToHost.add(bytes, ordering: .relaxed)
-        forEachScope { $0.bytesToHost.add(bytes, ordering: .relaxed) }
+        record(bytes, to: .bytesToHost, scopes: activeScopes)
     }
 
-    private func forEachScope(_ body: (CounterScope) -> Void) {
-        for scope in CounterScope.active where scope.deviceID == deviceID { body(scope) }
+    private var activeScopes: [CounterScope] {
+        CounterScope.active.filter { $0.deviceID == deviceID }
+    }
+
+    private func record(_ amount: Int, to tally: AtomicCounts.Tally, scopes: [CounterScope]) {
+        counts.add(amount, to: tally)
+        for scope in scopes { scope.counts.add(amount, to: tally) }
     }
 }
 
@@ -99,24 +117,13 @@ final class CounterScope: Sendable {
     @TaskLocal static var active: [CounterScope] = []
 
     let deviceID: String
-    let launches = Atomic<Int>(0)
-    let bytesToDevice = Atomic<Int>(0)
-    let bytesToHost = Atomic<Int>(0)
-    let buffersAllocated = Atomic<Int>(0)
-    let buffersReleased = Atomic<Int>(0)
+    let counts = AtomicCounts()
 
     init(deviceID: String) {
         self.deviceID = deviceID
     }
 
-    var counters: DeviceCounters {
-        DeviceCounters(
-            launches: launches.load(ordering: .relaxed),
-            bytesToDevice: bytesToDevice.load(ordering: .relaxed),
-            bytesToHost: bytesToHost.load(ordering: .relaxed),
-            buffersAllocated: buffersAllocated.load(ordering: .relaxed),
-            buffersReleased: buffersReleased.load(ordering: .relaxed))
-    }
+    var counters: DeviceCounters { counts.snapshot }
 }
 
 extension Device {

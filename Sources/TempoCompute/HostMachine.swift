@@ -14,7 +14,8 @@ enum HostMachine {
         return String(cString: configuration).trimmingCharacters(in: .whitespaces)
     }()
 
-    private static func cpuInfoField(_ field: String) -> String? {
+    /// The value of the first `field : value` line of /proc/cpuinfo (`model name`, `flags`, ...).
+    static func cpuInfoField(_ field: String) -> String? {
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(field) {
             guard let colon = line.firstIndex(of: ":") else { continue }

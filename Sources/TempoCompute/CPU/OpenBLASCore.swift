@@ -47,9 +47,7 @@ enum OpenBLASCore {
 
     /// `SkylakeX` with the AVX-512 subsets OpenBLAS's kernels use, `Haswell` with AVX2 and FMA.
     private static func bestCoreForThisCPU() -> String? {
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
-        else { return nil }
+        guard let line = HostMachine.cpuInfoField("flags") else { return nil }
         let flags = Set(line.split(separator: " ").map(String.init))
         if flags.isSuperset(of: ["avx512f", "avx512dq", "avx512bw", "avx512vl"]) { return "SkylakeX" }
         if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
