@@ -63,6 +63,15 @@ protocol Backend: AnyObject, Sendable {
         _ x: any DeviceBuffer, indices: [Int32], into out: any DeviceBuffer, outer: Int, axisLength: Int, inner: Int
     ) throws
 
+    // Recurrent sequence: one RNN/LSTM/GRU layer over all steps and directions (see
+    // ``RecurrentSequenceDescriptor`` for the buffers and the semantics). `lengths` has `batch`
+    // entries in `1...steps` when present.
+    func recurrentSequence(
+        _ descriptor: RecurrentSequenceDescriptor, input: any DeviceBuffer, weights: [RecurrentWeightBuffers],
+        initialHidden: (any DeviceBuffer)?, initialCell: (any DeviceBuffer)?, lengths: [Int32]?,
+        output: any DeviceBuffer, finalHidden: any DeviceBuffer, finalCell: (any DeviceBuffer)?
+    ) throws
+
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
     func dropout(
         _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,
