@@ -45,10 +45,17 @@ let package = Package(
             plugins: ["EmbedKernels"]
         ),
 
+        // CPU kernels in C: vector code cloned per instruction set, and the thread team that runs
+        // a recurrent sequence with a barrier per step.
+        .target(
+            name: "CTempoCPU",
+            path: "Sources/CTempoCPU"
+        ),
+
         // The device layer: devices, tensors, the Backend protocol, the CPU and OpenCL backends.
         .target(
             name: "TempoCompute",
-            dependencies: ["COpenCL", "CBLAS", "TempoKernels"],
+            dependencies: ["COpenCL", "CBLAS", "CTempoCPU", "TempoKernels"],
             path: "Sources/TempoCompute"
         ),
         // The model API.

@@ -1,10 +1,76 @@
+import CBLAS
+import CTempoCPU
+
 extension CPUBackend {
+    /// The input projection of every step and direction as one `cblas_sgemm` each (OpenBLAS at
+    /// its best: M = T*B rows), then the recurrence in `tempo_recurrent_sequence` (C), whose
+    /// threads split the hidden units and meet once per step (see `recurrent_sequence.c`).
     func recurrentSequence(
-        _ descriptor: RecurrentSequenceDescriptor, input: any DeviceBuffer, weights: [RecurrentWeightBuffers],
+        _ d: RecurrentSequenceDescriptor, input: any DeviceBuffer, weights: [RecurrentWeightBuffers],
         initialHidden: (any DeviceBuffer)?, initialCell: (any DeviceBuffer)?, lengths: [Int32]?,
         output: any DeviceBuffer, finalHidden: any DeviceBuffer, finalCell: (any DeviceBuffer)?
     ) throws {
-        // Placeholder while the fused implementation is being written (same branch, not landed).
-        throw TempoError.invalidArgument(argument: "device", expected: "a backend with recurrentSequence", actual: "CPU")
+        let rows = d.steps * d.batch, gateRows = d.gateCount * d.hiddenSize
+        let projections = try weights.map { w -> any DeviceBuffer in
+            let gx = try allocate(count: rows * gateRows)
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(gateRows), Int32(d.inputSize),
+                1, pointer(input), Int32(d.inputSize), pointer(w.input), Int32(d.inputSize),
+                0, pointer(gx), Int32(gateRows))
+            return gx
+        }
+
+        var arguments = tempo_recurrent_args()
+        arguments.cell = d.cell.cpuKernelCell
+        if case let .lstm(peephole, coupled) = d.cell {
+            arguments.peephole = peephole ? 1 : 0
+            arguments.coupled = coupled ? 1 : 0
+        }
+        arguments.steps = Int32(d.steps)
+        arguments.batch = Int32(d.batch)
+        arguments.hidden = Int32(d.hiddenSize)
+        arguments.projection = Int32(d.projectionSize)
+        arguments.directions = Int32(d.directions)
+        func direction(_ index: Int) -> Int { min(index, weights.count - 1) }
+        arguments.gx = (UnsafePointer(pointer(projections[0])), UnsafePointer(pointer(projections[direction(1)])))
+        arguments.w_hh = (UnsafePointer(pointer(weights[0].hidden)), UnsafePointer(pointer(weights[direction(1)].hidden)))
+        func optional(_ keyPath: KeyPath<RecurrentWeightBuffers, (any DeviceBuffer)?>) -> (UnsafePointer<Float>?, UnsafePointer<Float>?) {
+            (weights[0][keyPath: keyPath].map { UnsafePointer(pointer($0)) },
+             weights[direction(1)][keyPath: keyPath].map { UnsafePointer(pointer($0)) })
+        }
+        arguments.b_ih = optional(\.inputBias)
+        arguments.b_hh = optional(\.hiddenBias)
+        arguments.w_peephole = optional(\.peephole)
+        arguments.w_hr = optional(\.projection)
+        arguments.h0 = initialHidden.map { UnsafePointer(pointer($0)) }
+        arguments.c0 = initialCell.map { UnsafePointer(pointer($0)) }
+        arguments.y = pointer(output)
+        arguments.h_n = pointer(finalHidden)
+        arguments.c_n = finalCell.map { pointer($0) }
+
+        let threads = Int32(CPUThreads.count)
+        let workspace = try allocate(count: tempo_recurrent_workspace_size(&arguments, threads))
+        counters.recordLaunches(weights.count + 1)
+        if let lengths {
+            lengths.withUnsafeBufferPointer { lengths in
+                arguments.lengths = lengths.baseAddress
+                _ = tempo_recurrent_sequence(&arguments, pointer(workspace), threads)
+            }
+        } else {
+            _ = tempo_recurrent_sequence(&arguments, pointer(workspace), threads)
+        }
+        withExtendedLifetime(projections) {}
+    }
+}
+
+extension RecurrentCell {
+    var cpuKernelCell: tempo_cell {
+        switch self {
+        case .rnn(.tanh): TEMPO_CELL_RNN_TANH
+        case .rnn(.relu): TEMPO_CELL_RNN_RELU
+        case .lstm: TEMPO_CELL_LSTM
+        case .gru(.resetAfterMatmul): TEMPO_CELL_GRU_RESET_AFTER
+        case .gru(.resetBeforeMatmul): TEMPO_CELL_GRU_RESET_BEFORE
+        }
     }
 }

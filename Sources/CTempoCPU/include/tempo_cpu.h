@@ -1,0 +1,57 @@
+// tempo_cpu.h -- Tempo's CPU kernels that need what Swift cannot give them portably: per-CPU
+// vector code (AVX-512/AVX2 clones chosen at load time) and threads that run a whole sequence
+// together, meeting at a barrier once per step. Only TempoCompute imports this module.
+#ifndef TEMPO_CPU_H
+#define TEMPO_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The cells of the recurrent sequence op (Swift: RecurrentCell).
+typedef enum {
+    TEMPO_CELL_RNN_TANH = 0,
+    TEMPO_CELL_RNN_RELU = 1,
+    TEMPO_CELL_LSTM = 2,
+    TEMPO_CELL_GRU_RESET_AFTER = 3,   // PyTorch's GRU, ONNX linear_before_reset = 1
+    TEMPO_CELL_GRU_RESET_BEFORE = 4,  // Cho et al., ONNX linear_before_reset = 0
+} tempo_cell;
+
+/// One recurrent layer over a sequence, after its input projection. Row-major float32 throughout;
+/// T steps, B batch rows, H hidden units, G gate blocks, R = P when projected else H,
+/// D directions (index `d` below).
+typedef struct {
+    tempo_cell cell;
+    int peephole;        // LSTM: peephole weights present
+    int coupled;         // LSTM: input gate = 1 - forget gate (G = 3: f, g, o)
+    int steps, batch, hidden, projection, directions;
+    const float *gx[2];        // [T*B, G*H]: x_t W_ih^T without bias, per direction
+    const float *w_hh[2];      // [G*H, R]
+    const float *b_ih[2];      // [G*H] or NULL
+    const float *b_hh[2];      // [G*H] or NULL
+    const float *w_peephole[2];// [peepholeCount*H] or NULL
+    const float *w_hr[2];      // [P, H] or NULL
+    const float *h0;           // [D, B, R] or NULL (zeros)
+    const float *c0;           // [D, B, H] or NULL (zeros)
+    const int32_t *lengths;    // [B] in 1...T, or NULL
+    float *y;                  // [T, B, D*R]
+    float *h_n;                // [D, B, R]
+    float *c_n;                // [D, B, H], LSTM only
+} tempo_recurrent_args;
+
+/// Floats of scratch `tempo_recurrent_sequence` needs for these arguments.
+size_t tempo_recurrent_workspace_size(const tempo_recurrent_args *args, int threads);
+
+/// Runs the recurrence on up to `threads` threads (fewer when another sequence holds the worker
+/// threads). `workspace` must hold `tempo_recurrent_workspace_size(args, threads)` floats and be
+/// 64-byte aligned. Returns the number of threads used.
+int tempo_recurrent_sequence(const tempo_recurrent_args *args, float *workspace, int threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
