@@ -3,7 +3,7 @@
 ///
 /// Per step, with the gates in PyTorch's order `i, f, g, o` (rows of the weights):
 /// `i = σ(W_ii x + b_ii + W_hi h + b_hi)`, `f` and `o` likewise, `g = tanh(...)`,
-/// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`. Variants (see ``TempoCompute/RecurrentCell``):
+/// `c' = f ⊙ c + i ⊙ g`, `h' = o ⊙ tanh(c')`. Variants (see `RecurrentCell`):
 /// - `projectionSize` `P > 0` (PyTorch's `proj_size`): `h' = W_hr (o ⊙ tanh(c'))`, so `h` and the
 ///   output have `P` features, `weight_hh` is `[4H, P]` and layers above the first read `D*P`.
 /// - `peephole`: the gates also see the cell state (`i` and `f` through `c`, `o` through `c'`),

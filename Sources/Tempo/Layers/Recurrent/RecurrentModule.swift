@@ -7,7 +7,7 @@
 /// size `P`), `L` ``layers``.
 ///
 /// Each stacked layer is one call of the fused sequence op
-/// (``TempoCompute/Tensor/recurrentSequence(cell:weights:initialState:lengths:)``) with both
+/// (`Tensor.recurrentSequence(cell:weights:initialState:lengths:)`) with both
 /// directions at once; layer `k > 0` reads layer `k-1`'s output `[T, B, D*R]`.
 ///
 /// Not subclassable outside Tempo: the three layers are the variants.
