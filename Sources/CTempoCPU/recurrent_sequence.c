@@ -9,12 +9,9 @@
 // gate update of those rows and units while the products are still in L1.
 #include "tempo_cpu.h"
 #include "thread_team.h"
-#include "scalar_math.h"
+#include "vector_math.h"
 
 #include <string.h>
-
-typedef float v16 __attribute__((ext_vector_type(16)));
-typedef float v16_unaligned __attribute__((ext_vector_type(16), aligned(4)));
 
 enum { LANES = 16, MAX_ROWS = 8, MAX_VECTORS = 4, TILE_FLOATS = 24 * LANES, TILE_STRIDE = TILE_FLOATS + 16 };
 
@@ -96,13 +93,18 @@ static int plan_phases(const tempo_recurrent_args *a, phase *phases) {
 
 static size_t round_up(size_t floats) { return (floats + 15) & ~(size_t)15; }
 
-// Lays out the workspace; with `base` NULL only measures it.
-static size_t layout(sequence *s, const tempo_recurrent_args *a, float *base, int threads) {
+// Lays out the packed weights (`packed`) and the scratch of one call (`scratch`); with NULL
+// bases only measures them. Returns the scratch size; `packed_floats` receives the other.
+static size_t layout(sequence *s, float *packed, float *scratch, int threads, size_t *packed_floats) {
     size_t used = 0;
+    float *base = packed;
 #define TAKE(count) (used += round_up(count), base ? base + used - round_up(count) : (float *)0)
     for (int p = 0; p < s->phase_count; p++)
         for (int d = 0; d < s->D; d++)
             s->phases[p].packed[d] = TAKE((size_t)s->phases[p].panels * s->phases[p].panel_floats);
+    if (packed_floats) *packed_floats = used;
+    used = 0;
+    base = scratch;
     for (int d = 0; d < s->D; d++) {
         s->h[d][0] = TAKE((size_t)s->B * s->R);
         s->h[d][1] = TAKE((size_t)s->B * s->R);
@@ -114,7 +116,6 @@ static size_t layout(sequence *s, const tempo_recurrent_args *a, float *base, in
     }
     s->tiles = TAKE((size_t)threads * TILE_STRIDE);
 #undef TAKE
-    (void)a;
     return used;
 }
 
@@ -130,10 +131,18 @@ static void describe(sequence *s, const tempo_recurrent_args *a) {
     s->phase_count = plan_phases(a, s->phases);
 }
 
+size_t tempo_recurrent_packed_size(const tempo_recurrent_args *args) {
+    sequence s;
+    size_t packed = 0;
+    describe(&s, args);
+    layout(&s, 0, 0, 1, &packed);
+    return packed;
+}
+
 size_t tempo_recurrent_workspace_size(const tempo_recurrent_args *args, int threads) {
     sequence s;
     describe(&s, args);
-    return layout(&s, args, 0, threads < 1 ? 1 : threads) + 16;
+    return layout(&s, 0, 0, threads < 1 ? 1 : threads, 0);
 }
 
 // Work item i of a phase is panel i % panels of direction i / panels; thread t of n owns the
@@ -144,25 +153,33 @@ static inline void owned_items(const sequence *s, const phase *p, int thread, in
     *end = (int)((long)items * (thread + 1) / threads);
 }
 
-static inline __attribute__((always_inline)) void pack_panel(const sequence *s, const phase *p, int d, int panel) {
+TEMPO_INLINE void pack_panel(const sequence *s, const phase *p, int d, int panel) {
     const float *w = p->kind == PHASE_PROJECTION ? s->a->w_hr[d] : s->a->w_hh[d];
     float *out = p->packed[d] + (size_t)panel * p->panel_floats;
-    const int K = p->depth;
+    const int K = p->depth, stride = p->vectors * LANES;
     for (int u = 0; u < p->unit_blocks; u++) {
         for (int g = 0; g < p->gates; g++) {
             const int v = u * p->gates + g;
             for (int l = 0; l < LANES; l++) {
                 const int unit = (panel * p->unit_blocks + u) * LANES + l;
-                const float *row = unit < p->units ? w + ((size_t)(p->first_gate + g) * p->units + unit) * K : 0;
-                for (int k = 0; k < K; k++) out[((size_t)k * p->vectors + v) * LANES + l] = row ? row[k] : 0.0f;
+                float *column = out + v * LANES + l;
+                if (unit >= p->units) {
+                    for (int k = 0; k < K; k++) column[(size_t)k * stride] = 0.0f;
+                    continue;
+                }
+                // Read each weight row once, contiguously; the writes stride through the panel,
+                // which stays in L2 while it is filled.
+                const float *row = w + ((size_t)(p->first_gate + g) * p->units + unit) * K;
+                for (int k = 0; k < K; k++) column[(size_t)k * stride] = row[k];
             }
         }
     }
 }
 
-// tile[(r * NV + v) * 16 + l] = sum_k rows[r][k] * packed[(k * NV + v) * 16 + l]
-#define DEFINE_TILE_PRODUCT(NAME, MR, NV)                                                              \
-    static inline __attribute__((always_inline)) void NAME(                                            \
+// tile[(r * NV + v) * 16 + l] = sum_k rows[r][k] * packed[(k * NV + v) * 16 + l], with MR rows
+// of A and NV vectors of 16 columns in MR * NV <= 24 accumulators (of AVX-512's 32 registers).
+#define DEFINE_TILE_PRODUCT(MR, NV)                                                                    \
+    TEMPO_INLINE void tile_product_##MR##x##NV(                                                        \
         int K, const float *const *rows, const float *restrict packed, float *restrict tile) {         \
         v16 acc[MR][NV];                                                                               \
         for (int r = 0; r < MR; r++)                                                                   \
@@ -177,134 +194,148 @@ static inline __attribute__((always_inline)) void pack_panel(const sequence *s, 
         for (int r = 0; r < MR; r++)                                                                   \
             for (int v = 0; v < NV; v++) *(v16_unaligned *)(tile + (r * NV + v) * LANES) = acc[r][v]; \
     }
-DEFINE_TILE_PRODUCT(tile_product_6x4, 6, 4)
-DEFINE_TILE_PRODUCT(tile_product_8x3, 8, 3)
+DEFINE_TILE_PRODUCT(1, 4)
+DEFINE_TILE_PRODUCT(2, 4)
+DEFINE_TILE_PRODUCT(3, 4)
+DEFINE_TILE_PRODUCT(4, 4)
+DEFINE_TILE_PRODUCT(5, 4)
+DEFINE_TILE_PRODUCT(6, 4)
+DEFINE_TILE_PRODUCT(1, 3)
+DEFINE_TILE_PRODUCT(2, 3)
+DEFINE_TILE_PRODUCT(3, 3)
+DEFINE_TILE_PRODUCT(4, 3)
+DEFINE_TILE_PRODUCT(5, 3)
+DEFINE_TILE_PRODUCT(6, 3)
+DEFINE_TILE_PRODUCT(7, 3)
+DEFINE_TILE_PRODUCT(8, 3)
 
-static inline __attribute__((always_inline)) int is_active(const sequence *s, int b, int t) {
+// A partial block of rows gets a kernel of its own height: at batch 1 a full-height tile would
+// multiply the same row 6 or 8 times.
+TEMPO_INLINE void tile_product(int vectors, int rows, int K, const float *const *a, const float *packed, float *tile) {
+    if (vectors == 4) {
+        switch (rows) {
+        case 1: tile_product_1x4(K, a, packed, tile); return;
+        case 2: tile_product_2x4(K, a, packed, tile); return;
+        case 3: tile_product_3x4(K, a, packed, tile); return;
+        case 4: tile_product_4x4(K, a, packed, tile); return;
+        case 5: tile_product_5x4(K, a, packed, tile); return;
+        default: tile_product_6x4(K, a, packed, tile); return;
+        }
+    }
+    switch (rows) {
+    case 1: tile_product_1x3(K, a, packed, tile); return;
+    case 2: tile_product_2x3(K, a, packed, tile); return;
+    case 3: tile_product_3x3(K, a, packed, tile); return;
+    case 4: tile_product_4x3(K, a, packed, tile); return;
+    case 5: tile_product_5x3(K, a, packed, tile); return;
+    case 6: tile_product_6x3(K, a, packed, tile); return;
+    case 7: tile_product_7x3(K, a, packed, tile); return;
+    default: tile_product_8x3(K, a, packed, tile); return;
+    }
+}
+
+TEMPO_INLINE int is_active(const sequence *s, int b, int t) {
     return !s->a->lengths || t < s->a->lengths[b];
 }
 
-// The gate update of rows [r0, r0 + rows) and the panel's units, from the products in `tile`.
-static inline __attribute__((always_inline)) void update(
+// The gate update of rows [r0, r0 + rows) and the panel's units, from the products in `tile`,
+// 16 units at a time.
+TEMPO_INLINE void update(
     const sequence *s, const phase *p, int d, int step, int t, int panel, int r0, int rows, const float *tile) {
     const tempo_recurrent_args *a = s->a;
     const int H = s->H, R = s->R, G = s->G, B = s->B, D = s->D;
-    const float *h_prev_all = s->h[d][step & 1];
-    float *h_next_all = s->h[d][(step + 1) & 1];
     const float *peep = a->w_peephole[d];
     const int has_projection = a->projection > 0;
+    // Whether this phase writes h (the others leave it to the phase after them).
+    const int writes_h = p->kind != PHASE_CHO_RESET_UPDATE && !(p->kind == PHASE_LSTM && has_projection);
     for (int r = 0; r < rows; r++) {
         const int b = r0 + r;
-        const float *h_prev = h_prev_all + (size_t)b * R;
-        float *h_next = h_next_all + (size_t)b * R;
+        const float *h_prev = s->h[d][step & 1] + (size_t)b * R;
+        float *h_next = s->h[d][(step + 1) & 1] + (size_t)b * R;
         float *y = a->y + ((size_t)t * B + b) * D * R + (size_t)d * R;
         const float *gx = a->gx[d] + ((size_t)t * B + b) * G * H;
         const float *bias = s->bias_x[d];
-        const float *acc_row = tile + (size_t)r * p->vectors * LANES;
         const int active = is_active(s, b, t);
         for (int u = 0; u < p->unit_blocks; u++) {
-            const int j0 = (panel * p->unit_blocks + u) * LANES;
-            const int n = p->units - j0 < LANES ? p->units - j0 : LANES;
+            const int j = (panel * p->unit_blocks + u) * LANES;
+            const int n = p->units - j < LANES ? p->units - j : LANES;
             if (n <= 0) break;
-            const float *acc = acc_row + (size_t)u * p->gates * LANES;
-            // Steps past a sequence's end keep its state and output zeros; the phase that writes
-            // h also carries it over.
-            const int writes_h = p->kind != PHASE_CHO_RESET_UPDATE && !(p->kind == PHASE_LSTM && has_projection);
+            const float *acc = tile + ((size_t)r * p->vectors + (size_t)u * p->gates) * LANES;
+#define ACC(g) (*(const v16_unaligned *)(acc + (g) * LANES))
+#define PRE(g) (v16_load(gx + (g) * H + j, n) + v16_load(bias + (g) * H + j, n) + ACC(g))
+            // Steps past a sequence's end keep its state and output zeros.
             if (!active) {
                 if (writes_h) {
-                    for (int l = 0; l < n; l++) {
-                        h_next[j0 + l] = h_prev[j0 + l];
-                        y[j0 + l] = 0.0f;
-                    }
+                    v16_store(h_next + j, v16_load(h_prev + j, n), n);
+                    v16_store(y + j, (v16)0.0f, n);
                 }
                 continue;
             }
+            v16 h;
             switch (p->kind) {
-            case PHASE_RNN_TANH:
-            case PHASE_RNN_RELU:
-                for (int l = 0; l < n; l++) {
-                    const int j = j0 + l;
-                    const float v = gx[j] + bias[j] + acc[l];
-                    const float h = p->kind == PHASE_RNN_TANH ? tempo_tanh(v) : __builtin_fmaxf(v, 0.0f);
-                    h_next[j] = h;
-                    y[j] = h;
-                }
-                break;
+            case PHASE_RNN_TANH: h = v16_tanh(PRE(0)); break;
+            case PHASE_RNN_RELU: h = v16_relu(PRE(0)); break;
             case PHASE_LSTM: {
-                float *c = s->c[d] + (size_t)b * H;
-                float *m = s->m[d] + (size_t)b * H;
-                const int coupled = a->coupled;
-                const int fb = coupled ? 0 : 1, gb = fb + 1, ob = fb + 2;
-                const int pf = coupled ? 0 : 1, po = pf + 1;
-                for (int l = 0; l < n; l++) {
-                    const int j = j0 + l;
-                    const float c_prev = c[j];
-                    const float pi = peep && !coupled ? peep[j] : 0.0f;
-                    const float pfw = peep ? peep[pf * H + j] : 0.0f;
-                    const float pow_ = peep ? peep[po * H + j] : 0.0f;
-                    const float f = tempo_sigmoid(gx[fb * H + j] + bias[fb * H + j] + acc[fb * LANES + l] + pfw * c_prev);
-                    const float i = coupled ? 1.0f - f : tempo_sigmoid(gx[j] + bias[j] + acc[l] + pi * c_prev);
-                    const float g = tempo_tanh(gx[gb * H + j] + bias[gb * H + j] + acc[gb * LANES + l]);
-                    const float c_new = f * c_prev + i * g;
-                    const float o = tempo_sigmoid(gx[ob * H + j] + bias[ob * H + j] + acc[ob * LANES + l] + pow_ * c_new);
-                    const float h = o * tempo_tanh(c_new);
-                    c[j] = c_new;
-                    if (has_projection) {
-                        m[j] = h;
-                    } else {
-                        h_next[j] = h;
-                        y[j] = h;
-                    }
+                float *c = s->c[d] + (size_t)b * H + j;
+                const v16 c_prev = v16_load(c, n);
+                v16 c_new, o;
+                if (a->coupled) {
+                    const v16 pf = peep ? v16_load(peep + j, n) : (v16)0.0f;
+                    const v16 po = peep ? v16_load(peep + H + j, n) : (v16)0.0f;
+                    const v16 f = v16_sigmoid(PRE(0) + pf * c_prev);
+                    c_new = f * c_prev + (1.0f - f) * v16_tanh(PRE(1));
+                    o = v16_sigmoid(PRE(2) + po * c_new);
+                } else {
+                    const v16 pi = peep ? v16_load(peep + j, n) : (v16)0.0f;
+                    const v16 pf = peep ? v16_load(peep + H + j, n) : (v16)0.0f;
+                    const v16 po = peep ? v16_load(peep + 2 * H + j, n) : (v16)0.0f;
+                    const v16 i = v16_sigmoid(PRE(0) + pi * c_prev);
+                    const v16 f = v16_sigmoid(PRE(1) + pf * c_prev);
+                    c_new = f * c_prev + i * v16_tanh(PRE(2));
+                    o = v16_sigmoid(PRE(3) + po * c_new);
+                }
+                v16_store(c, c_new, n);
+                h = o * v16_tanh(c_new);
+                if (has_projection) {
+                    v16_store(s->m[d] + (size_t)b * H + j, h, n);
+                    continue;
                 }
                 break;
             }
             case PHASE_GRU_RESET_AFTER: {
-                const float *bias_hn = s->bias_hn[d];
-                for (int l = 0; l < n; l++) {
-                    const int j = j0 + l;
-                    const float rg = tempo_sigmoid(gx[j] + bias[j] + acc[l]);
-                    const float zg = tempo_sigmoid(gx[H + j] + bias[H + j] + acc[LANES + l]);
-                    const float ng = tempo_tanh(gx[2 * H + j] + bias[2 * H + j] + rg * (acc[2 * LANES + l] + bias_hn[j]));
-                    const float h = (1.0f - zg) * ng + zg * h_prev[j];
-                    h_next[j] = h;
-                    y[j] = h;
-                }
+                const v16 reset = v16_sigmoid(PRE(0));
+                const v16 update_gate = v16_sigmoid(PRE(1));
+                const v16 hidden_part = ACC(2) + v16_load(s->bias_hn[d] + j, n);
+                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + v16_load(bias + 2 * H + j, n) + reset * hidden_part);
+                h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
                 break;
             }
             case PHASE_CHO_RESET_UPDATE: {
-                float *rh = s->m[d] + (size_t)b * H;
-                float *z = s->z[d] + (size_t)b * H;
-                for (int l = 0; l < n; l++) {
-                    const int j = j0 + l;
-                    const float rg = tempo_sigmoid(gx[j] + bias[j] + acc[l]);
-                    z[j] = tempo_sigmoid(gx[H + j] + bias[H + j] + acc[LANES + l]);
-                    rh[j] = rg * h_prev[j];
-                }
-                break;
+                const v16 reset = v16_sigmoid(PRE(0));
+                v16_store(s->z[d] + (size_t)b * H + j, v16_sigmoid(PRE(1)), n);
+                v16_store(s->m[d] + (size_t)b * H + j, reset * v16_load(h_prev + j, n), n);
+                continue;
             }
             case PHASE_CHO_CANDIDATE: {
-                const float *z = s->z[d] + (size_t)b * H;
-                for (int l = 0; l < n; l++) {
-                    const int j = j0 + l;
-                    const float ng = tempo_tanh(gx[2 * H + j] + bias[2 * H + j] + acc[l]);
-                    const float h = (1.0f - z[j]) * ng + z[j] * h_prev[j];
-                    h_next[j] = h;
-                    y[j] = h;
-                }
+                // This phase's gate block is n (block 2 of gx and the biases); its product is ACC(0).
+                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + v16_load(bias + 2 * H + j, n) + ACC(0));
+                const v16 update_gate = v16_load(s->z[d] + (size_t)b * H + j, n);
+                h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
                 break;
             }
             case PHASE_PROJECTION:
-                for (int l = 0; l < n; l++) {
-                    h_next[j0 + l] = acc[l];
-                    y[j0 + l] = acc[l];
-                }
+                h = ACC(0);
                 break;
             }
+#undef PRE
+#undef ACC
+            v16_store(h_next + j, h, n);
+            v16_store(y + j, h, n);
         }
     }
 }
 
-static inline __attribute__((always_inline)) void run_phase(
+TEMPO_INLINE void run_phase(
     const sequence *s, const phase *p, int step, float *tile, int begin, int end) {
     for (int item = begin; item < end; item++) {
         const int d = item / p->panels, panel = item % p->panels;
@@ -312,30 +343,42 @@ static inline __attribute__((always_inline)) void run_phase(
         const float *source = (p->kind == PHASE_PROJECTION || p->kind == PHASE_CHO_CANDIDATE)
             ? s->m[d] : s->h[d][step & 1];
         const float *packed = p->packed[d] + (size_t)panel * p->panel_floats;
-        for (int r0 = 0; r0 < s->B; r0 += p->rows_per_tile) {
-            const int rows = s->B - r0 < p->rows_per_tile ? s->B - r0 : p->rows_per_tile;
+        // Blocks of rows as even as possible (32 rows as 6+6+5+5+5+5, not 6*5+2): a short
+        // block's tile has too few accumulators to keep the FMA units busy.
+        const int blocks = (s->B + p->rows_per_tile - 1) / p->rows_per_tile;
+        for (int block = 0, r0 = 0; block < blocks; block++) {
+            const int rows = s->B / blocks + (block < s->B % blocks ? 1 : 0);
             const float *row_pointers[MAX_ROWS];
-            // Rows past the batch repeat the last one; their products are not used.
-            for (int r = 0; r < MAX_ROWS; r++) {
-                const int b = r0 + (r < rows ? r : rows - 1);
-                row_pointers[r] = source + (size_t)b * p->depth;
-            }
-            if (p->vectors == 4) tile_product_6x4(p->depth, row_pointers, packed, tile);
-            else tile_product_8x3(p->depth, row_pointers, packed, tile);
+            for (int r = 0; r < rows; r++) row_pointers[r] = source + (size_t)(r0 + r) * p->depth;
+            tile_product(p->vectors, rows, p->depth, row_pointers, packed, tile);
             update(s, p, d, step, t, panel, r0, rows, tile);
+            r0 += rows;
         }
+    }
+}
+
+static void pack_thread(void *context, int thread, int threads) {
+    const sequence *s = context;
+    for (int q = 0; q < s->phase_count; q++) {
+        const phase *p = &s->phases[q];
+        int begin, end;
+        owned_items(s, p, thread, threads, &begin, &end);
+        for (int item = begin; item < end; item++) pack_panel(s, p, item / p->panels, item % p->panels);
     }
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void run_thread(void *context, int thread, int threads) {
     const sequence *s = context;
+#if defined(__x86_64__) || defined(__i386__)
+    // Flush denormals to zero while the sequence runs: a decaying state (an LSTM's c under small
+    // weights) reaches them within ~100 steps, and each one then costs a microcode assist (the
+    // recurrence ran 4x slower). Values below 1.2e-38 are lost; the caller's mode is restored.
+    const unsigned saved_mxcsr = __builtin_ia32_stmxcsr();
+    __builtin_ia32_ldmxcsr(saved_mxcsr | 0x8040);
+#endif
     int begin[2], end[2];
-    for (int q = 0; q < s->phase_count; q++) {
-        const phase *p = &s->phases[q];
-        owned_items(s, p, thread, threads, &begin[q], &end[q]);
-        for (int item = begin[q]; item < end[q]; item++) pack_panel(s, p, item / p->panels, item % p->panels);
-    }
+    for (int q = 0; q < s->phase_count; q++) owned_items(s, &s->phases[q], thread, threads, &begin[q], &end[q]);
     float *tile = s->tiles + (size_t)thread * TILE_STRIDE;
     for (int step = 0; step < s->T; step++) {
         for (int q = 0; q < s->phase_count; q++) {
@@ -343,19 +386,34 @@ static void run_thread(void *context, int thread, int threads) {
             tempo_team_barrier(threads);
         }
     }
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_ldmxcsr(saved_mxcsr);
+#endif
 }
 
-int tempo_recurrent_sequence(const tempo_recurrent_args *a, float *workspace, int threads) {
+// Threads worth using: one panel each at most, and one alone below ~2 MFLOP of work, where
+// waking a second thread costs more than it saves.
+static int useful_threads(const sequence *s, int threads, double flops) {
+    const int items = s->phases[0].panels * s->D;
+    if (threads > items) threads = items;
+    if (flops < 2e6 || threads < 1) threads = 1;
+    return threads;
+}
+
+void tempo_recurrent_pack(const tempo_recurrent_args *a, float *packed, int threads) {
     sequence s;
     describe(&s, a);
-    if (threads < 1) threads = 1;
-    // A thread per panel at most; and below ~2 MFLOP in all, waking a second thread costs more
-    // than it saves.
-    const int items = s.phases[0].panels * s.D;
-    if (threads > items) threads = items;
-    const double flops = 2.0 * s.T * s.B * s.D * (double)s.G * s.H * s.R;
-    if (flops < 2e6) threads = 1;
-    layout(&s, a, workspace, threads);
+    layout(&s, packed, 0, 1, 0);
+    const double floats = (double)s.G * s.H * s.R * s.D;
+    tempo_team_run(useful_threads(&s, threads, floats * 8), pack_thread, &s);
+}
+
+int tempo_recurrent_sequence(const tempo_recurrent_args *a, const float *packed, float *workspace, int threads) {
+    sequence s;
+    describe(&s, a);
+    threads = useful_threads(&s, threads, 2.0 * s.T * s.B * s.D * (double)s.G * s.H * s.R);
+    // The packed panels are only read.
+    layout(&s, (float *)packed, workspace, threads, 0);
 
     const int H = s.H, R = s.R, G = s.G, B = s.B;
     for (int d = 0; d < s.D; d++) {

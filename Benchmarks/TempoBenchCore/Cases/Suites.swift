@@ -18,6 +18,9 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.softmax(rows: 2048, columns: 512),
                 Catalog.layerNorm(rows: 2048, columns: 512),
                 Catalog.transpose(batch: 8, rows: 512, columns: 512),
+                Catalog.recurrent("lstm", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
+                Catalog.recurrent("gru", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
+                Catalog.recurrent("rnn", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
             ]
         case .default:
             return [
@@ -29,7 +32,11 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.softmax(rows: 8 * 8 * 512, columns: 512),
                 Catalog.layerNorm(rows: 8 * 512, columns: 512),
                 Catalog.transpose(batch: 64, rows: 512, columns: 512),
-            ]
+            ] + ["lstm", "gru", "rnn"].flatMap { op in
+                Catalog.recurrentShapes.map { b, t, i, h in
+                    Catalog.recurrent(op, batch: b, steps: t, inputSize: i, hiddenSize: h)
+                }
+            }
         case .full:
             return Suite.default.cases + [
                 Catalog.sgemm(m: 1000, n: 1000, k: 1000),

@@ -42,13 +42,24 @@ typedef struct {
     float *c_n;                // [D, B, H], LSTM only
 } tempo_recurrent_args;
 
+/// Floats of the packed recurrent weights of these arguments (`w_hh`, and `w_hr` with a
+/// projection; the other pointers are not read).
+size_t tempo_recurrent_packed_size(const tempo_recurrent_args *args);
+
+/// Packs `w_hh` (and `w_hr`) into panels contiguous along K, the layout the recurrence streams,
+/// on up to `threads` threads. `packed` holds `tempo_recurrent_packed_size(args)` floats, 64-byte
+/// aligned. The packing depends only on the weights and the sizes, so it can be kept and reused
+/// for as long as the weights do not change.
+void tempo_recurrent_pack(const tempo_recurrent_args *args, float *packed, int threads);
+
 /// Floats of scratch `tempo_recurrent_sequence` needs for these arguments.
 size_t tempo_recurrent_workspace_size(const tempo_recurrent_args *args, int threads);
 
 /// Runs the recurrence on up to `threads` threads (fewer when another sequence holds the worker
-/// threads). `workspace` must hold `tempo_recurrent_workspace_size(args, threads)` floats and be
-/// 64-byte aligned. Returns the number of threads used.
-int tempo_recurrent_sequence(const tempo_recurrent_args *args, float *workspace, int threads);
+/// threads) from weights packed by `tempo_recurrent_pack`. `workspace` holds
+/// `tempo_recurrent_workspace_size(args, threads)` floats, 64-byte aligned. Returns the number of
+/// threads used.
+int tempo_recurrent_sequence(const tempo_recurrent_args *args, const float *packed, float *workspace, int threads);
 
 #ifdef __cplusplus
 }

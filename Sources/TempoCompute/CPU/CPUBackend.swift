@@ -43,6 +43,8 @@ final class CPUBackend: Backend {
     private let pool = BufferPool<UnsafeMutableRawPointer>(
         capacity: min(Int(clamping: ProcessInfo.processInfo.physicalMemory) / 8, 2 << 30), destroy: { free($0) })
     private static let smallestPooledBytes = 16 << 10
+    /// Recurrent weights packed for `tempo_recurrent_sequence`.
+    let packedRecurrentWeights = PreparedWeightCache<AlignedFloats>()
 
     private init() {
         // Before any BLAS call: OpenBLAS may need its core corrected (see OpenBLASCore).
@@ -83,8 +85,12 @@ final class CPUBackend: Backend {
         }
     }
 
-    func releaseCachedMemory() { pool.trim() }
-    var cachedMemoryBytes: Int { pool.cachedBytes }
+    func releaseCachedMemory() {
+        pool.trim()
+        packedRecurrentWeights.removeAll()
+    }
+
+    var cachedMemoryBytes: Int { pool.cachedBytes + packedRecurrentWeights.bytes }
 
     func upload(_ values: UnsafeBufferPointer<Float>, to buffer: any DeviceBuffer) throws {
         guard let source = values.baseAddress, !values.isEmpty else { return }

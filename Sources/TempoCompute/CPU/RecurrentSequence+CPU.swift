@@ -1,5 +1,6 @@
 import CBLAS
 import CTempoCPU
+import Foundation
 
 extension CPUBackend {
     /// The input projection of every step and direction as one `cblas_sgemm` each (OpenBLAS at
@@ -49,16 +50,26 @@ extension CPUBackend {
         arguments.c_n = finalCell.map { pointer($0) }
 
         let threads = Int32(CPUThreads.count)
+        let packedCount = tempo_recurrent_packed_size(&arguments)
+        let sources = weights.map(\.hidden) + weights.compactMap(\.projection)
+        let packed = try packedRecurrentWeights.prepared(
+            for: sources, variant: "\(d.cell) H\(d.hiddenSize) P\(d.projectionSize)", bytes: packedCount * 4
+        ) {
+            let panels = try AlignedFloats(count: packedCount)
+            tempo_recurrent_pack(&arguments, panels.pointer, threads)
+            return panels
+        }
         let workspace = try allocate(count: tempo_recurrent_workspace_size(&arguments, threads))
         counters.recordLaunches(weights.count + 1)
         if let lengths {
             lengths.withUnsafeBufferPointer { lengths in
                 arguments.lengths = lengths.baseAddress
-                _ = tempo_recurrent_sequence(&arguments, pointer(workspace), threads)
+                _ = tempo_recurrent_sequence(&arguments, packed.pointer, pointer(workspace), threads)
             }
         } else {
-            _ = tempo_recurrent_sequence(&arguments, pointer(workspace), threads)
+            _ = tempo_recurrent_sequence(&arguments, packed.pointer, pointer(workspace), threads)
         }
+        withExtendedLifetime(packed) {}
         withExtendedLifetime(projections) {}
     }
 }
@@ -73,4 +84,21 @@ extension RecurrentCell {
         case .gru(.resetBeforeMatmul): TEMPO_CELL_GRU_RESET_BEFORE
         }
     }
+}
+
+/// 64-byte aligned floats owned by a class, so a cache can share them with the calls using them.
+/// `@unchecked Sendable`: written once by the code that makes them, only read afterwards.
+final class AlignedFloats: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int) throws {
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else { throw TempoError.outOfMemory(bytes: bytes) }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        self.count = count
+    }
+
+    deinit { free(pointer) }
 }
