@@ -1,7 +1,8 @@
 // recurrent_sequence.c -- the CPU recurrence of one RNN/LSTM/GRU layer after its input projection.
 //
 // The threads of a team split the hidden units (as panels of 16-unit blocks with all their gates)
-// and run the whole sequence together, meeting at a barrier after each step (two for the Cho GRU
+// and run the whole layer together: first the input projection of every step for their units
+// (one barrier), then the sequence, meeting at a barrier after each step (two for the Cho GRU
 // and the LSTM projection, whose second product needs the whole first result). Each thread packs
 // its own slice of the recurrent weights once per call, contiguous along K, so a step streams it
 // from that core's cache; a step of a thread is, per block of batch rows and per panel, one
@@ -16,6 +17,7 @@
 enum { LANES = 16, MAX_ROWS = 8, MAX_VECTORS = 4, TILE_FLOATS = 24 * LANES, TILE_STRIDE = TILE_FLOATS + 16 };
 
 typedef enum {
+    PHASE_INPUT,             // the input projection x W_ih^T of every step, before the sequence
     PHASE_RNN_TANH, PHASE_RNN_RELU, PHASE_LSTM, PHASE_GRU_RESET_AFTER,
     PHASE_CHO_RESET_UPDATE,  // Cho GRU, first product: r and z from h
     PHASE_CHO_CANDIDATE,     // Cho GRU, second product: n from r*h
@@ -37,8 +39,11 @@ typedef struct {
 typedef struct {
     const tempo_recurrent_args *a;
     int T, B, H, R, G, D;
-    phase phases[2];
+    phase input;        // the input projection, in panels of all G gates
+    phase phases[2];    // the products of each step
     int phase_count;
+    int chunk;          // steps whose input projection is computed at a time
+    float *gx[2];       // [chunk*B, G*H]: x_t W_ih^T without bias, for the current chunk of steps
     float *h[2][2];     // [direction][parity]: [B, R], ping-ponged between steps
     float *c[2];        // [B, H]
     float *m[2];        // [B, H]: o*tanh(c) before the projection, or r*h for the Cho GRU
@@ -99,6 +104,7 @@ static size_t layout(sequence *s, float *packed, float *scratch, int threads, si
     size_t used = 0;
     float *base = packed;
 #define TAKE(count) (used += round_up(count), base ? base + used - round_up(count) : (float *)0)
+    for (int d = 0; d < s->D; d++) s->input.packed[d] = TAKE((size_t)s->input.panels * s->input.panel_floats);
     for (int p = 0; p < s->phase_count; p++)
         for (int d = 0; d < s->D; d++)
             s->phases[p].packed[d] = TAKE((size_t)s->phases[p].panels * s->phases[p].panel_floats);
@@ -106,6 +112,7 @@ static size_t layout(sequence *s, float *packed, float *scratch, int threads, si
     used = 0;
     base = scratch;
     for (int d = 0; d < s->D; d++) {
+        s->gx[d] = TAKE((size_t)s->chunk * s->B * s->G * s->H);
         s->h[d][0] = TAKE((size_t)s->B * s->R);
         s->h[d][1] = TAKE((size_t)s->B * s->R);
         s->c[d] = TAKE((size_t)s->B * s->H);
@@ -129,6 +136,13 @@ static void describe(sequence *s, const tempo_recurrent_args *a) {
     s->G = gate_count(a);
     s->D = a->directions;
     s->phase_count = plan_phases(a, s->phases);
+    s->input = make_phase(PHASE_INPUT, 0, s->G, s->H, a->input);
+    // Project the inputs a chunk of steps at a time, about 256 KiB of gx per direction, so gx
+    // stays in cache between its projection and its steps instead of going through memory
+    // (16 MiB each way for B = 32, T = 128, H = 256).
+    const long per_step = (long)s->B * s->G * s->H;
+    s->chunk = per_step >= 65536 ? 1 : (int)(65536 / per_step);
+    if (s->chunk > s->T) s->chunk = s->T;
 }
 
 size_t tempo_recurrent_packed_size(const tempo_recurrent_args *args) {
@@ -154,7 +168,7 @@ static inline void owned_items(const sequence *s, const phase *p, int thread, in
 }
 
 TEMPO_INLINE void pack_panel(const sequence *s, const phase *p, int d, int panel) {
-    const float *w = p->kind == PHASE_PROJECTION ? s->a->w_hr[d] : s->a->w_hh[d];
+    const float *w = p->kind == PHASE_PROJECTION ? s->a->w_hr[d] : p->kind == PHASE_INPUT ? s->a->w_ih[d] : s->a->w_hh[d];
     float *out = p->packed[d] + (size_t)panel * p->panel_floats;
     const int K = p->depth, stride = p->vectors * LANES;
     for (int u = 0; u < p->unit_blocks; u++) {
@@ -253,7 +267,7 @@ TEMPO_INLINE void update(
         const float *h_prev = s->h[d][step & 1] + (size_t)b * R;
         float *h_next = s->h[d][(step + 1) & 1] + (size_t)b * R;
         float *y = a->y + ((size_t)t * B + b) * D * R + (size_t)d * R;
-        const float *gx = a->gx[d] + ((size_t)t * B + b) * G * H;
+        const float *gx = s->gx[d] + ((size_t)(step % s->chunk) * B + b) * G * H;
         const float *bias = s->bias_x[d];
         const int active = is_active(s, b, t);
         for (int u = 0; u < p->unit_blocks; u++) {
@@ -326,6 +340,8 @@ TEMPO_INLINE void update(
             case PHASE_PROJECTION:
                 h = ACC(0);
                 break;
+            case PHASE_INPUT:
+                continue;
             }
 #undef PRE
 #undef ACC
@@ -357,8 +373,46 @@ TEMPO_INLINE void run_phase(
     }
 }
 
+// gx[:, the panels' gate columns] = x_t W_ih^T for the owned input panels and the steps
+// [first, first + count): row q of gx is step first + q / B, batch row q % B.
+TEMPO_INLINE void project_inputs(const sequence *s, float *tile, int begin, int end, int first, int count) {
+    const phase *p = &s->input;
+    const int B = s->B, G = s->G, H = s->H, rows_total = count * B;
+    const int blocks = (rows_total + p->rows_per_tile - 1) / p->rows_per_tile;
+    for (int item = begin; item < end; item++) {
+        const int d = item / p->panels, panel = item % p->panels;
+        const float *packed = p->packed[d] + (size_t)panel * p->panel_floats;
+        for (int block = 0, q0 = 0; block < blocks; block++) {
+            const int rows = rows_total / blocks + (block < rows_total % blocks ? 1 : 0);
+            const float *row_pointers[MAX_ROWS];
+            for (int r = 0; r < rows; r++) {
+                const int step = first + (q0 + r) / B, b = (q0 + r) % B;
+                const int t = d == 0 ? step : s->T - 1 - step;
+                row_pointers[r] = s->a->x + ((size_t)t * B + b) * p->depth;
+            }
+            tile_product(p->vectors, rows, p->depth, row_pointers, packed, tile);
+            for (int r = 0; r < rows; r++) {
+                float *gx = s->gx[d] + (size_t)(q0 + r) * G * H;
+                for (int u = 0; u < p->unit_blocks; u++) {
+                    const int j = (panel * p->unit_blocks + u) * LANES;
+                    const int n = H - j < LANES ? H - j : LANES;
+                    if (n <= 0) break;
+                    for (int g = 0; g < G; g++) {
+                        const float *v = tile + ((size_t)r * p->vectors + (size_t)u * G + g) * LANES;
+                        v16_store(gx + (size_t)g * H + j, *(const v16_unaligned *)v, n);
+                    }
+                }
+            }
+            q0 += rows;
+        }
+    }
+}
+
 static void pack_thread(void *context, int thread, int threads) {
     const sequence *s = context;
+    int begin, end;
+    owned_items(s, &s->input, thread, threads, &begin, &end);
+    for (int item = begin; item < end; item++) pack_panel(s, &s->input, item / s->input.panels, item % s->input.panels);
     for (int q = 0; q < s->phase_count; q++) {
         const phase *p = &s->phases[q];
         int begin, end;
@@ -377,10 +431,18 @@ static void run_thread(void *context, int thread, int threads) {
     const unsigned saved_mxcsr = __builtin_ia32_stmxcsr();
     __builtin_ia32_ldmxcsr(saved_mxcsr | 0x8040);
 #endif
-    int begin[2], end[2];
-    for (int q = 0; q < s->phase_count; q++) owned_items(s, &s->phases[q], thread, threads, &begin[q], &end[q]);
     float *tile = s->tiles + (size_t)thread * TILE_STRIDE;
+    int input_begin, input_end, begin[2], end[2];
+    owned_items(s, &s->input, thread, threads, &input_begin, &input_end);
+    for (int q = 0; q < s->phase_count; q++) owned_items(s, &s->phases[q], thread, threads, &begin[q], &end[q]);
     for (int step = 0; step < s->T; step++) {
+        if (step % s->chunk == 0) {
+            const int count = s->T - step < s->chunk ? s->T - step : s->chunk;
+            project_inputs(s, tile, input_begin, input_end, step, count);
+            // The steps' panels may group units differently from the input panels (the Cho
+            // GRU's do), so every projection is complete before any step reads it.
+            tempo_team_barrier(threads);
+        }
         for (int q = 0; q < s->phase_count; q++) {
             run_phase(s, &s->phases[q], step, tile, begin[q], end[q]);
             tempo_team_barrier(threads);
@@ -404,14 +466,14 @@ void tempo_recurrent_pack(const tempo_recurrent_args *a, float *packed, int thre
     sequence s;
     describe(&s, a);
     layout(&s, packed, 0, 1, 0);
-    const double floats = (double)s.G * s.H * s.R * s.D;
+    const double floats = (double)s.G * s.H * (s.R + a->input) * s.D;
     tempo_team_run(useful_threads(&s, threads, floats * 8), pack_thread, &s);
 }
 
 int tempo_recurrent_sequence(const tempo_recurrent_args *a, const float *packed, float *workspace, int threads) {
     sequence s;
     describe(&s, a);
-    threads = useful_threads(&s, threads, 2.0 * s.T * s.B * s.D * (double)s.G * s.H * s.R);
+    threads = useful_threads(&s, threads, 2.0 * s.T * s.B * s.D * (double)s.G * s.H * (s.R + a->input));
     // The packed panels are only read.
     layout(&s, (float *)packed, workspace, threads, 0);
 

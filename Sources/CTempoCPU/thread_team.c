@@ -1,10 +1,16 @@
 // thread_team.c -- see thread_team.h.
 #include "thread_team.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 enum { MAX_WORKERS = 63 };
 // Pause instructions a waiting thread spins before it yields or sleeps: about 0.1-0.3 ms on
@@ -26,6 +32,7 @@ static _Atomic int unfinished_workers;
 
 static _Atomic int barrier_arrived;
 static _Atomic unsigned barrier_phase;
+static _Atomic int barrier_sleepers;
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -91,18 +98,45 @@ int tempo_team_run(int threads, tempo_team_function function, void *context) {
     return threads;
 }
 
+// Sleeping until `*word` differs from `value` (or returning at once if it already does). Only
+// Linux has futexes; elsewhere a waiter yields instead.
+static void wait_while_equal(_Atomic unsigned *word, unsigned value) {
+#if defined(__linux__)
+    syscall(SYS_futex, (unsigned *)word, FUTEX_WAIT_PRIVATE, value, 0, 0, 0);
+#else
+    (void)word;
+    (void)value;
+    sched_yield();
+#endif
+}
+
+static void wake_all(_Atomic unsigned *word) {
+#if defined(__linux__)
+    syscall(SYS_futex, (unsigned *)word, FUTEX_WAKE_PRIVATE, INT_MAX, 0, 0, 0);
+#else
+    (void)word;
+#endif
+}
+
 void tempo_team_barrier(int threads) {
     if (threads <= 1) return;
     const unsigned phase = atomic_load_explicit(&barrier_phase, memory_order_relaxed);
     if (atomic_fetch_add_explicit(&barrier_arrived, 1, memory_order_acq_rel) == threads - 1) {
         atomic_store_explicit(&barrier_arrived, 0, memory_order_relaxed);
-        atomic_store_explicit(&barrier_phase, phase + 1, memory_order_release);
+        atomic_store(&barrier_phase, phase + 1);
+        if (atomic_load(&barrier_sleepers) > 0) wake_all(&barrier_phase);
         return;
     }
-    int spins = 0;
-    while (atomic_load_explicit(&barrier_phase, memory_order_acquire) == phase) {
-        // Yield once spinning has lasted: with more runnable threads than cores (OpenBLAS's
-        // threads spin after each call too) the thread we wait for may need this core.
-        if (++spins < SPINS_BEFORE_YIELD) cpu_relax(); else sched_yield();
+    for (int spins = 0; spins < SPINS_BEFORE_YIELD; spins++) {
+        if (atomic_load_explicit(&barrier_phase, memory_order_acquire) != phase) return;
+        cpu_relax();
     }
+    // Still waiting: the thread we wait for is probably not running (more runnable threads than
+    // cores, from other processes or OpenBLAS's spinning workers), so give this core up until
+    // it arrives rather than spin on it. The sleeper count is read by the last arriver after its
+    // store of the phase, and set here before the phase is read again (both sequentially
+    // consistent), so either it sees a sleeper and wakes it or the sleeper sees the new phase.
+    atomic_fetch_add(&barrier_sleepers, 1);
+    while (atomic_load(&barrier_phase) == phase) wait_while_equal(&barrier_phase, phase);
+    atomic_fetch_sub(&barrier_sleepers, 1);
 }

@@ -20,15 +20,15 @@ typedef enum {
     TEMPO_CELL_GRU_RESET_BEFORE = 4,  // Cho et al., ONNX linear_before_reset = 0
 } tempo_cell;
 
-/// One recurrent layer over a sequence, after its input projection. Row-major float32 throughout;
-/// T steps, B batch rows, H hidden units, G gate blocks, R = P when projected else H,
-/// D directions (index `d` below).
+/// One recurrent layer over a sequence. Row-major float32 throughout; T steps, B batch rows,
+/// I inputs, H hidden units, G gate blocks, R = P when projected else H, D directions (index `d`).
 typedef struct {
     tempo_cell cell;
     int peephole;        // LSTM: peephole weights present
     int coupled;         // LSTM: input gate = 1 - forget gate (G = 3: f, g, o)
-    int steps, batch, hidden, projection, directions;
-    const float *gx[2];        // [T*B, G*H]: x_t W_ih^T without bias, per direction
+    int steps, batch, input, hidden, projection, directions;
+    const float *x;            // [T, B, I]
+    const float *w_ih[2];      // [G*H, I]
     const float *w_hh[2];      // [G*H, R]
     const float *b_ih[2];      // [G*H] or NULL
     const float *b_hh[2];      // [G*H] or NULL
@@ -42,11 +42,11 @@ typedef struct {
     float *c_n;                // [D, B, H], LSTM only
 } tempo_recurrent_args;
 
-/// Floats of the packed recurrent weights of these arguments (`w_hh`, and `w_hr` with a
+/// Floats of the packed weights of these arguments (`w_ih`, `w_hh`, and `w_hr` with a
 /// projection; the other pointers are not read).
 size_t tempo_recurrent_packed_size(const tempo_recurrent_args *args);
 
-/// Packs `w_hh` (and `w_hr`) into panels contiguous along K, the layout the recurrence streams,
+/// Packs `w_ih`, `w_hh` (and `w_hr`) into panels contiguous along K, the layout the kernels stream,
 /// on up to `threads` threads. `packed` holds `tempo_recurrent_packed_size(args)` floats, 64-byte
 /// aligned. The packing depends only on the weights and the sizes, so it can be kept and reused
 /// for as long as the weights do not change.

@@ -1,26 +1,17 @@
-import CBLAS
 import CTempoCPU
 import Foundation
 
 extension CPUBackend {
-    /// The input projection of every step and direction as one `cblas_sgemm` each (OpenBLAS at
-    /// its best: M = T*B rows), then the recurrence in `tempo_recurrent_sequence` (C), whose
-    /// threads split the hidden units and meet once per step (see `recurrent_sequence.c`).
+    /// The whole layer in `tempo_recurrent_sequence` (C): a team of threads splits the hidden
+    /// units, computes the input projection of every step for its units, then runs the steps,
+    /// meeting at a barrier after each (see `recurrent_sequence.c`). OpenBLAS is not called: its
+    /// worker threads spin for a while after each call, and on a machine with as many threads as
+    /// cores they would take the cores the team waits for.
     func recurrentSequence(
         _ d: RecurrentSequenceDescriptor, input: any DeviceBuffer, weights: [RecurrentWeightBuffers],
         initialHidden: (any DeviceBuffer)?, initialCell: (any DeviceBuffer)?, lengths: [Int32]?,
         output: any DeviceBuffer, finalHidden: any DeviceBuffer, finalCell: (any DeviceBuffer)?
     ) throws {
-        let rows = d.steps * d.batch, gateRows = d.gateCount * d.hiddenSize
-        let projections = try weights.map { w -> any DeviceBuffer in
-            let gx = try allocate(count: rows * gateRows)
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(gateRows), Int32(d.inputSize),
-                1, pointer(input), Int32(d.inputSize), pointer(w.input), Int32(d.inputSize),
-                0, pointer(gx), Int32(gateRows))
-            return gx
-        }
-
         var arguments = tempo_recurrent_args()
         arguments.cell = d.cell.cpuKernelCell
         if case let .lstm(peephole, coupled) = d.cell {
@@ -29,11 +20,13 @@ extension CPUBackend {
         }
         arguments.steps = Int32(d.steps)
         arguments.batch = Int32(d.batch)
+        arguments.input = Int32(d.inputSize)
         arguments.hidden = Int32(d.hiddenSize)
         arguments.projection = Int32(d.projectionSize)
         arguments.directions = Int32(d.directions)
         func direction(_ index: Int) -> Int { min(index, weights.count - 1) }
-        arguments.gx = (UnsafePointer(pointer(projections[0])), UnsafePointer(pointer(projections[direction(1)])))
+        arguments.x = UnsafePointer(pointer(input))
+        arguments.w_ih = (UnsafePointer(pointer(weights[0].input)), UnsafePointer(pointer(weights[direction(1)].input)))
         arguments.w_hh = (UnsafePointer(pointer(weights[0].hidden)), UnsafePointer(pointer(weights[direction(1)].hidden)))
         func optional(_ keyPath: KeyPath<RecurrentWeightBuffers, (any DeviceBuffer)?>) -> (UnsafePointer<Float>?, UnsafePointer<Float>?) {
             (weights[0][keyPath: keyPath].map { UnsafePointer(pointer($0)) },
@@ -51,16 +44,16 @@ extension CPUBackend {
 
         let threads = Int32(CPUThreads.count)
         let packedCount = tempo_recurrent_packed_size(&arguments)
-        let sources = weights.map(\.hidden) + weights.compactMap(\.projection)
+        let sources = weights.flatMap { [$0.input, $0.hidden] } + weights.compactMap(\.projection)
         let packed = try packedRecurrentWeights.prepared(
-            for: sources, variant: "\(d.cell) H\(d.hiddenSize) P\(d.projectionSize)", bytes: packedCount * 4
+            for: sources, variant: "\(d.cell) I\(d.inputSize) H\(d.hiddenSize) P\(d.projectionSize)", bytes: packedCount * 4
         ) {
             let panels = try AlignedFloats(count: packedCount)
             tempo_recurrent_pack(&arguments, panels.pointer, threads)
             return panels
         }
         let workspace = try allocate(count: tempo_recurrent_workspace_size(&arguments, threads))
-        counters.recordLaunches(weights.count + 1)
+        counters.recordLaunches(1)
         if let lengths {
             lengths.withUnsafeBufferPointer { lengths in
                 arguments.lengths = lengths.baseAddress
@@ -70,7 +63,6 @@ extension CPUBackend {
             _ = tempo_recurrent_sequence(&arguments, packed.pointer, pointer(workspace), threads)
         }
         withExtendedLifetime(packed) {}
-        withExtendedLifetime(projections) {}
     }
 }
 
