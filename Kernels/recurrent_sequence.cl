@@ -43,13 +43,17 @@
 //                  shape; skipped when gemmPanel is 0), 2 W_hr (skipped when P is 0), 3 params.
 //   rec_gates_*    one step: h_{t-1} W_hh^T for the tile, biases, gates, state update.
 //   rec_finish_*   Cho GRU: (r ⊙ h_{t-1}) W_hn^T and h_t; projection: h_t = m_t W_hr^T.
+//   Only their first argument, step, changes from one step to the next: the host sets the others
+//   once per sequence and a step costs it one clSetKernelArg and one enqueue per kernel.
 //
 // Two shapes, chosen by the host per device kind:
 // 1. CPU shape (rec_*_cpu), for PoCL-like devices: barrier-free; one work-item owns REC_ROWS batch
 //    rows x U units (all gates of those units) and runs the whole k loop over the state, broadcasting
 //    h[b, k] against float16 vectors of the packed weight row into REC_ROWS * G * REC_VECS float16
 //    accumulators, then applies the cell to whole vectors of 16 units.
-//      global (ceil(units/U), ceil(B/REC_ROWS), D), local (1, 1, 1)
+//    A work-item runs row tiles g, g + G1, ... of its unit tile (G1 = global size 1, 1 to
+//    ceil(B/REC_ROWS)): fewer row groups let it reuse its weight panel from its own cache.
+//      global (ceil(units/U), G1, D), local (1, 1, 1)
 // 2. GPU shape (rec_*_gpu): a work-group of REC_GPU_UNITS x REC_GPU_ROWS work-items, one (row, unit)
 //    each with G scalar accumulators; h_{t-1} of the group's rows is staged in REC_GPU_DEPTH-deep
 //    slices in local memory, and the packed weights are read coalesced along the units.
@@ -137,6 +141,27 @@
 // Weight packing
 // ---------------------------------------------------------------------------------------------
 
+// 16x16 transpose in registers, four butterfly passes (as gemm.cl's gemm_transpose16): pass W
+// exchanges bit W of the row index with bit W of the column index between rows i and i+W.
+#define REC_T8(a, b, lo, hi) \
+    lo = (float16)((a).lo, (b).lo); \
+    hi = (float16)((a).hi, (b).hi);
+#define REC_T4(a, b, lo, hi) \
+    lo = (float16)((a).s0123, (b).s0123, (a).s89ab, (b).s89ab); \
+    hi = (float16)((a).s4567, (b).s4567, (a).scdef, (b).scdef);
+#define REC_T2(a, b, lo, hi) \
+    lo = (float16)((a).s01, (b).s01, (a).s45, (b).s45, (a).s89, (b).s89, (a).scd, (b).scd); \
+    hi = (float16)((a).s23, (b).s23, (a).s67, (b).s67, (a).sab, (b).sab, (a).sef, (b).sef);
+#define REC_T1(a, b, lo, hi) \
+    lo = (float16)((a).s0, (b).s0, (a).s2, (b).s2, (a).s4, (b).s4, (a).s6, (b).s6, \
+                   (a).s8, (b).s8, (a).sa, (b).sa, (a).sc, (b).sc, (a).se, (b).se); \
+    hi = (float16)((a).s1, (b).s1, (a).s3, (b).s3, (a).s5, (b).s5, (a).s7, (b).s7, \
+                   (a).s9, (b).s9, (a).sb, (b).sb, (a).sd, (b).sd, (a).sf, (b).sf);
+#define REC_TPASS(r, W, STAGE) \
+    _Pragma("unroll") \
+    for (int i = 0; i < 16; ++i) \
+        if ((i & W) == 0) { float16 lo, hi; STAGE(r[i], r[i + W], lo, hi); r[i] = lo; r[i + W] = hi; }
+
 // One 16 (k) x 16 (unit) block of a transposed panel pack:
 //   dst[(p*K + k)*gates*U + q*U + u] = src[(q*rows + p*U + u)*K + k], zero where p*U + u >= rows,
 // for column block cb of the panels (p, gate q, units u0..u0+15). With gates = 1 and U = gemm's
@@ -152,16 +177,28 @@ static void rec_pack_block(__global const float* src, const int K, const int row
         return;
     const int nk = min(16, K - k0);
     const int nu = clamp(rows - unit0, 0, 16);
+    const int ldd = gates * U;
     __global const float* s = src + (q * rows + unit0) * K + k0;
-    __global float* o = dst + (p * K + k0) * gates * U + q * U + (unit0 - p * U);
+    __global float* o = dst + (p * K + k0) * ldd + q * U + (unit0 - p * U);
 
-    // Read along k (contiguous), write along u: the transpose goes through a private tile.
-    float tile[16][16];
-    for (int u = 0; u < 16; ++u)
-        for (int kk = 0; kk < 16; ++kk)
-            tile[kk][u] = (u < nu && kk < nk) ? s[u * K + kk] : 0.0f;
-    for (int kk = 0; kk < nk; ++kk)
-        vstore16(vload16(0, tile[kk]), 0, o + kk * gates * U);
+    if (nk == 16 && nu == 16) {
+        // 16 row loads along k, a register transpose, 16 row stores along u.
+        float16 r[16];
+        #pragma unroll
+        for (int i = 0; i < 16; ++i)
+            r[i] = vload16(0, s + i * K);
+        REC_TPASS(r, 8, REC_T8)
+        REC_TPASS(r, 4, REC_T4)
+        REC_TPASS(r, 2, REC_T2)
+        REC_TPASS(r, 1, REC_T1)
+        #pragma unroll
+        for (int i = 0; i < 16; ++i)
+            vstore16(r[i], 0, o + i * ldd);
+    } else {
+        for (int kk = 0; kk < nk; ++kk)
+            for (int u = 0; u < 16; ++u)
+                o[kk * ldd + u] = u < nu ? s[u * K + kk] : 0.0f;
+    }
 }
 
 __kernel void rec_pack(__global const float* wih, __global const float* whh, __global const float* whr,
@@ -214,18 +251,21 @@ __kernel void rec_pack(__global const float* wih, __global const float* whh, __g
 // One step: what every shape shares
 // ---------------------------------------------------------------------------------------------
 
-// The arguments of rec_gates_cpu/gpu. w is the packed W_hh; scratch and zScratch are used by the
-// two-launch variants only; cInitial/c only by the LSTM (cInitial is read at step 0).
+// The arguments of rec_gates_cpu/gpu. Only `step` changes from one step to the next, so the host
+// sets the others once per sequence. w is the packed W_hh; hInitial and cInitial are read at step 0
+// when hasInitial; hFinal and hSpare are the two h buffers (hSpare unused when T is 1); scratch
+// and zScratch serve the two-launch variants only, c the LSTM only.
 #define REC_STEP_PARAMS                                                                          \
+    int step,                                                                                    \
     __global const float* gx, int ldgx, int gxDir,                                               \
     __global const float* w, int wDir,                                                           \
     __global const float* params, int paramsDir, int hp,                                         \
-    __global const float* hPrev, int hasPrev, __global float* hNew,                              \
+    __global const float* hInitial, int hasInitial, __global float* hFinal, __global float* hSpare, \
     __global const float* cInitial, __global float* c,                                           \
     __global float* output, int ldOut,                                                           \
     __global float* scratch, __global float* zScratch,                                           \
     __global const int* lengths, int hasLengths,                                                 \
-    int T, int B, int H, int R, int step
+    int T, int B, int H, int R
 
 // The arguments of rec_finish_cpu/gpu: as rec_gates, with w the packed W_hr (projection) or
 // W_hh (Cho GRU, whose gate n the kernel reads at wOffset with row stride ldw).
@@ -245,6 +285,14 @@ typedef struct {
     __global const int* lengths;
     int ldgx, gxDir, paramsDir, hp, hasPrev, ldOut, hasLengths, T, B, H, R, t, d;
 } RecStep;
+
+// h_{t-1} and h_t of this step: h ping-pongs between hFinal and hSpare with the parity that makes
+// the last step write hFinal; step 0 reads the initial state, or zeros without one.
+#define REC_PING_PONG                                                                            \
+    const int writesFinal = ((T - 1 - step) & 1) == 0;                                           \
+    __global float* hNew = writesFinal ? hFinal : hSpare;                                        \
+    __global const float* hPrev = step == 0 ? hInitial : (writesFinal ? hSpare : hFinal);        \
+    const int hasPrev = step > 0 || hasInitial;
 
 #define REC_STEP_INIT(d)                                                                         \
     {                                                                                            \
@@ -451,28 +499,32 @@ void rec_finish_rows(const int rows, const RecStep* s, __global const float* w, 
     }
 }
 
-// Full tiles run REC_ROWS rows at once; the last partial tile one row at a time, which keeps the
-// row count a literal (two copies of the loop instead of one per count) and costs little: a
-// one-row product waits on FMA latency, not on the weights it shares with the other rows.
-#define REC_FOR_ROW_TILE(CALL)                                                                   \
-    const int b0 = get_global_id(1) * REC_ROWS;                                                  \
-    if (b0 + REC_ROWS <= B) {                                                                    \
-        CALL(REC_ROWS, b0);                                                                      \
-    } else {                                                                                     \
-        for (int b = b0; b < B; ++b)                                                             \
-            CALL(1, b);                                                                          \
+// Work-item (p, g) runs row tiles g, g + G1, g + 2*G1, ... (G1 = get_global_size(1)) of unit tile
+// p: with fewer groups than row tiles it re-reads its weight panel from its own core's cache, which
+// matters once the packed W_hh outgrows one L2 (H = 512). Full tiles run REC_ROWS rows at once;
+// the last partial tile one row at a time, which keeps the row count a literal (two copies of the
+// loop instead of one per count).
+#define REC_FOR_ROW_TILES(CALL)                                                                  \
+    for (int b0 = get_global_id(1) * REC_ROWS; b0 < B; b0 += get_global_size(1) * REC_ROWS) {  \
+        if (b0 + REC_ROWS <= B) {                                                                \
+            CALL(REC_ROWS, b0);                                                                  \
+        } else {                                                                                 \
+            for (int b = b0; b < B; ++b)                                                         \
+                CALL(1, b);                                                                      \
+        }                                                                                        \
     }
 
 __kernel void rec_gates_cpu(REC_STEP_PARAMS)
 {
     const int p = get_global_id(0);
     const int d = get_global_id(2);
-    if (p * REC_UNITS >= H || get_global_id(1) * REC_ROWS >= B)
+    if (p * REC_UNITS >= H)
         return;
+    REC_PING_PONG
     const RecStep s = REC_STEP_INIT(d);
     __global const float* wd = w + d * wDir;
 #define REC_GATES_CALL(rows, b) rec_gates_rows(rows, &s, wd, b, p)
-    REC_FOR_ROW_TILE(REC_GATES_CALL)
+    REC_FOR_ROW_TILES(REC_GATES_CALL)
 #undef REC_GATES_CALL
 }
 
@@ -480,12 +532,13 @@ __kernel void rec_finish_cpu(REC_FINISH_PARAMS)
 {
     const int p = get_global_id(0);
     const int d = get_global_id(2);
-    if (p * REC_UNITS >= R || get_global_id(1) * REC_ROWS >= B)
+    if (p * REC_UNITS >= R)
         return;
+    REC_PING_PONG
     const RecStep s = REC_STEP_INIT(d);
     __global const float* wd = w + d * wDir + wOffset;
 #define REC_FINISH_CALL(rows, b) rec_finish_rows(rows, &s, wd, ldw, b, p)
-    REC_FOR_ROW_TILE(REC_FINISH_CALL)
+    REC_FOR_ROW_TILES(REC_FINISH_CALL)
 #undef REC_FINISH_CALL
 }
 
@@ -532,6 +585,7 @@ void rec_gates_gpu(REC_STEP_PARAMS)
     const int b0 = get_group_id(1) * REC_GPU_ROWS;
     const int b = b0 + get_local_id(1);
     const int j = p * REC_GPU_UNITS + get_local_id(0);
+    REC_PING_PONG
     const RecStep s = REC_STEP_INIT(d);
 
     float acc[REC_GATES];
@@ -552,6 +606,7 @@ void rec_finish_gpu(REC_FINISH_PARAMS)
     const int b0 = get_group_id(1) * REC_GPU_ROWS;
     const int b = b0 + get_local_id(1);
     const int j = p * REC_GPU_UNITS + get_local_id(0);
+    REC_PING_PONG
     const RecStep s = REC_STEP_INIT(d);
 
     float acc[1] = {0.0f};

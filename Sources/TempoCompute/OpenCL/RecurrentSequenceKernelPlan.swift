@@ -15,6 +15,8 @@ struct RecurrentSequenceKernelPlan {
     let gemmPanel: Int
     /// GPU shape: batch rows per work-group.
     let groupRows: Int
+    /// CPU shape: work-items a step aims for (see ``OpenCLTunables/recurrentCPUWorkItems``).
+    let workItems: Int
 
     init(_ d: RecurrentSequenceDescriptor, tunables: OpenCLTunables, shape: OpenCLTunables.Shape) {
         descriptor = d
@@ -26,6 +28,7 @@ struct RecurrentSequenceKernelPlan {
         units = shape == .cpu ? 16 * vectors : tunables.recurrentGPUUnits
         gemmPanel = shape == .cpu ? tunables.gemmCPUColumns : 0
         groupRows = tunables.recurrentGPURows
+        workItems = tunables.recurrentCPUWorkItems
     }
 
     private static func tiles(_ count: Int, _ size: Int) -> Int { (count + size - 1) / size }
@@ -78,7 +81,10 @@ struct RecurrentSequenceKernelPlan {
         let tiles = Self.tiles(outputs, units)
         switch shape {
         case .cpu:
-            return ([tiles, Self.tiles(d.batch, rows), d.directions], [1, 1, 1])
+            // Row groups: each work-item runs every groups-th row tile of its unit tile.
+            let rowTiles = Self.tiles(d.batch, rows)
+            let groups = min(rowTiles, max(1, Self.tiles(workItems, tiles * d.directions)))
+            return ([tiles, groups, d.directions], [1, 1, 1])
         case .gpu:
             return ([tiles * units, Self.tiles(d.batch, groupRows) * groupRows, d.directions], [units, groupRows, 1])
         }
