@@ -271,7 +271,7 @@ __kernel void rec_pack(__global const float* wih, __global const float* whh, __g
 // W_hh (Cho GRU, whose gate n the kernel reads at wOffset with row stride ldw).
 #define REC_FINISH_PARAMS REC_STEP_PARAMS, int wOffset, int ldw
 
-/// Everything a step's epilogue needs, gathered so that helpers take one argument.
+// Everything a step's epilogue needs, gathered so that helpers take one argument.
 typedef struct {
     __global const float* gx;
     __global const float* params;
