@@ -110,12 +110,20 @@ extension OpenCLBackend {
 }
 
 /// The weights of every direction as the kernels read them (layouts in `recurrent_sequence.cl`).
-struct RecurrentPackedWeights {
+/// A Sendable class, so that it can be kept across calls in a ``PreparedWeightCache``.
+final class RecurrentPackedWeights: Sendable {
     /// gemm.cl panels of `W_ih^T`, CPU shape only.
-    var input: (any DeviceBuffer)?
-    var hidden: any DeviceBuffer
-    var projection: (any DeviceBuffer)?
-    var parameters: any DeviceBuffer
+    let input: (any DeviceBuffer)?
+    let hidden: any DeviceBuffer
+    let projection: (any DeviceBuffer)?
+    let parameters: any DeviceBuffer
+
+    init(input: (any DeviceBuffer)?, hidden: any DeviceBuffer, projection: (any DeviceBuffer)?, parameters: any DeviceBuffer) {
+        self.input = input
+        self.hidden = hidden
+        self.projection = projection
+        self.parameters = parameters
+    }
 }
 
 /// The caller's state and output buffers, and the uploaded lengths.
