@@ -157,7 +157,7 @@ struct RecurrentSequenceOpenCLTests {
         }
     }
 
-    @Test("launches per call: packs, one projection, one or two kernels per step", .needsOpenCL, arguments: TestDevices.openCLShapes)
+    @Test("launches per call: one projection, one or two kernels per step (plus packs when cold)", .needsOpenCL, arguments: TestDevices.openCLShapes)
     func launchCounts(device: Device, shape: OpenCLTunables.Shape) throws {
         let steps = 5
         for (cell, directions, projection) in [
@@ -172,8 +172,12 @@ struct RecurrentSequenceOpenCLTests {
             // The CPU shape's GEMM covers every direction; the GPU shape's runs once per direction.
             let projections = shape == .cpu ? 1 : directions
             let perStep = projection > 0 || cell == .gru(.resetBeforeMatmul) ? 2 : 1
+            // A warm call finds its packed weights in the backend's cache; a concurrent test may
+            // have emptied the cache (releaseCachedMemory), and then the call packs again, once
+            // per direction.
+            let warm = projections + perStep * steps
             #expect(
-                counters.launches == directions + projections + perStep * steps,
+                counters.launches == warm || counters.launches == warm + directions,
                 "\(c) \(shape): \(counters.launches) launches")
         }
     }

@@ -27,7 +27,15 @@ extension OpenCLBackend {
         let plan = RecurrentSequenceKernelPlan(descriptor, tunables: tunables, shape: shape)
         try plan.checkAddressable()
         let program = try program(.recurrentSequence, extraOptions: plan.buildOptions)
-        let packed = try packWeights(weights, plan: plan, program: program)
+        let sources = weights.flatMap { w in
+            [w.input, w.hidden] + [w.projection, w.inputBias, w.hiddenBias, w.peephole].compactMap { $0 }
+        }
+        let packed = try packedRecurrentWeights.prepared(
+            for: sources, variant: "\(shape) \(plan.buildOptions) I\(descriptor.inputSize) H\(descriptor.hiddenSize)",
+            bytes: 4 * plan.packedFloats
+        ) {
+            try packWeights(weights, plan: plan, program: program)
+        }
         let projected = try projectInputs(input, weights: weights, packed: packed, plan: plan)
         let lengthBuffer = try lengths.map { lengths in
             // Raw int32s in a float-sized buffer, as gather's indices; the kernels read them as int.
@@ -46,7 +54,8 @@ extension OpenCLBackend {
 
     /// One launch of `rec_pack` per direction: the recurrent weight (and projection) into tile
     /// panels, the input weight into gemm.cl's panels (CPU shape), and the biases and peepholes
-    /// into `params`. Weights are packed per call: the op cannot know when they change.
+    /// into `params`. Kept across calls in ``OpenCLBackend/packedRecurrentWeights`` (buffers never
+    /// change once written, so the buffers' identities name the weights).
     private func packWeights(
         _ weights: [RecurrentWeightBuffers], plan: RecurrentSequenceKernelPlan, program: OpenCLProgram
     ) throws -> RecurrentPackedWeights {

@@ -50,6 +50,13 @@ struct RecurrentSequenceKernelPlan {
     /// gemm.cl panels over the G*H columns of one direction's input projection (CPU shape).
     var inputPanels: Int { gemmPanel > 0 ? Self.tiles(descriptor.gateCount * descriptor.hiddenSize, gemmPanel) : 0 }
     var packedInputPerDirection: Int { inputPanels * descriptor.inputSize * gemmPanel }
+    /// Floats of all packed weights (every direction), for the cache's accounting.
+    var packedFloats: Int {
+        let perDirection = packedHiddenPerDirection + parametersPerDirection
+            + (gemmPanel > 0 ? packedInputPerDirection : 0)
+            + (descriptor.projectionSize > 0 ? packedProjectionPerDirection : 0)
+        return descriptor.directions * perDirection
+    }
     /// Columns of `gx` per direction: whole panels in the CPU shape, so that one GEMM covers every
     /// direction's packed weight; G*H in the GPU shape.
     var projectedColumns: Int {
