@@ -67,7 +67,7 @@ struct BufferPoolTests {
         }
     }
 
-    @Test("a freed block is reused for the next tensor of its size, and can be released", arguments: TestDevices.all)
+    @Test("a freed block is reused for the next tensor of its size", arguments: TestDevices.all)
     func reuse(device: Device) throws {
         // A size no other test uses, so that the reuse observed is this test's own.
         let shape = [1, 262_147]
@@ -76,8 +76,10 @@ struct BufferPoolTests {
         // Reused memory holds the old values until written: every op writes its whole output.
         let reused = try Tensor.zeros(shape, device: device)
         #expect(try reused.values.allSatisfy { $0 == 0 })
+        // Releasing is checked on a pool of its own (below): other tests run in parallel and
+        // refill this device's caches at any moment. Here: memory after a release still works.
         device.releaseCachedMemory()
-        #expect(device.cachedMemoryBytes < 262_147 * 4)
+        #expect(try Tensor(shape: shape, repeating: 2, device: device).values.allSatisfy { $0 == 2 })
     }
 
     @Test("the pool keeps no more than its capacity and frees the rest")

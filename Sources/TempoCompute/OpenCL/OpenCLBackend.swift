@@ -21,6 +21,8 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
     private let programs = Mutex<[ProgramKey: OpenCLProgram]>([:])
     /// Freed buffers kept for reuse: up to a quarter of the device's memory, at most 1 GiB.
     private let pool: BufferPool<cl_mem>
+    /// Recurrent weights packed by `rec_pack`, kept while the weights live.
+    let packedRecurrentWeights = PreparedWeightCache<RecurrentPackedWeights>()
 
     /// The tunables' options are a function of the file name, so the name and any extra options
     /// identify a program; keeping the full option string out of the key keeps the per-launch
@@ -237,8 +239,12 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
         }
     }
 
-    func releaseCachedMemory() { pool.trim() }
-    var cachedMemoryBytes: Int { pool.cachedBytes }
+    func releaseCachedMemory() {
+        packedRecurrentWeights.removeAll()
+        pool.trim()
+    }
+
+    var cachedMemoryBytes: Int { pool.cachedBytes + packedRecurrentWeights.bytes }
 
     @inline(__always)
     func memory(_ buffer: any DeviceBuffer) -> cl_mem {

@@ -37,6 +37,17 @@ struct OpenCLTunables: Sendable {
     let rowWorkGroup: Int
     /// `transpose.cl`, GPU shape: tile edge.
     let transposeTile: Int
+    /// `recurrent_sequence.cl`, CPU shape: float16 accumulators a work-item may hold (batch rows x
+    /// gates x 16-unit vectors); the host derives each cell's tile from it.
+    let recurrentCPUAccumulators: Int
+    /// `recurrent_sequence.cl`, CPU shape: work-items a step aims for. Fewer than one per row
+    /// tile lets each work-item reuse its weight panel from its own cache across tiles.
+    let recurrentCPUWorkItems: Int
+    /// `recurrent_sequence.cl`, GPU shape: work-group of units x batch rows, and the k slice of
+    /// h_{t-1} staged in local memory.
+    let recurrentGPUUnits: Int
+    let recurrentGPURows: Int
+    let recurrentGPUDepth: Int
 
     init(record: OpenCLDeviceRecord) {
         let kind = record.device.kind
@@ -63,6 +74,16 @@ struct OpenCLTunables: Sendable {
         while group > record.maxWorkGroupSize, group > 1 { group /= 2 }
         rowWorkGroup = group
         transposeTile = record.maxWorkGroupSize >= 256 ? 16 : 8
+        // 24 of AVX-512's 32 registers, as gemm.cl's 6 x 64 tile.
+        recurrentCPUAccumulators = 24
+        // 16 per compute unit balances the threads; measured on PoCL at H = 512, B = 32, one
+        // work-item per unit tile ran a step 25% faster than one per (unit, row) tile.
+        recurrentCPUWorkItems = 16 * max(record.device.computeUnits, 1)
+        // 64 x 4 work-items: coalesced 256-byte rows of packed weights; no more than the smallest
+        // work-group a device must accept.
+        recurrentGPUUnits = record.maxWorkGroupSize >= 256 ? 64 : 16
+        recurrentGPURows = record.maxWorkGroupSize >= 256 ? 4 : 1
+        recurrentGPUDepth = 32
     }
 
     /// Build options for one kernel file.
@@ -79,6 +100,12 @@ struct OpenCLTunables: Sendable {
         case "softmax": definitions = [("SOFTMAX_WORKGROUP", rowWorkGroup)]
         case "layer_norm": definitions = [("LAYER_NORM_WORKGROUP", rowWorkGroup)]
         case "transpose": definitions = [("TRANSPOSE_TILE", transposeTile)]
+        case "recurrent_sequence":
+            // The CPU tile depends on the cell too: the op passes it with the cell's options.
+            definitions = [
+                ("REC_GPU_UNITS", recurrentGPUUnits), ("REC_GPU_ROWS", recurrentGPURows),
+                ("REC_GPU_DEPTH", recurrentGPUDepth),
+            ]
         default: definitions = []
         }
         return definitions.map { "-D\($0.0)=\($0.1)" }.joined(separator: " ")
