@@ -49,6 +49,7 @@ final class CPUBackend: Backend {
     private init() {
         // Before any BLAS call: OpenBLAS may need its core corrected (see OpenBLASCore).
         _ = OpenBLASCore.name
+        OpenBLASThreads.limitSpinning()
         // OpenBLAS starts with its own idea of the thread count; align it with Tempo's.
         openblas_set_num_threads(Int32(clamping: CPUThreads.count))
     }
