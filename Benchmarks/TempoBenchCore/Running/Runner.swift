@@ -78,6 +78,9 @@ public struct Runner {
         return verifications
     }
 
+    /// Seconds of warm-up calls, at the least, before a case is timed.
+    static let minimumWarmup = 0.1
+
     /// Warm-up calls, one counted call, then `repetitions` timed calls.
     static func time(
         _ benchCase: BenchCase, on device: Device, threads: Int, call: @Sendable () throws -> Tensor, warmup: Int,
@@ -86,8 +89,16 @@ public struct Runner {
         // OpenBLAS's workers spin for ~0.1 s after a call; on a small machine they would take a
         // core from the next device's threads (PoCL's, for one). Let them park first.
         Thread.sleep(forTimeInterval: 0.25)
-        for _ in 0..<warmup { _ = try call() }
-        try device.synchronize()
+        // At least `warmup` calls and at least `minimumWarmup` seconds: after another device's
+        // work (PoCL's threads) a CPU case at batch 1 ran 5-10 ms spikes for its first ~25 ms of
+        // calls, which 3 calls of 1 ms did not cover.
+        let warmupEnd = DispatchTime.now().uptimeNanoseconds + UInt64(minimumWarmup * 1e9)
+        var warmed = 0
+        while warmed < warmup || DispatchTime.now().uptimeNanoseconds < warmupEnd {
+            _ = try call()
+            try device.synchronize()
+            warmed += 1
+        }
         let (_, counters) = try device.counting {
             _ = try call()
             try device.synchronize()
