@@ -43,7 +43,7 @@ typedef struct {
     phase phases[2];    // the products of each step
     int phase_count;
     int chunk;          // steps whose input projection is computed at a time
-    float *gx[2];       // [chunk*B, G*H]: x_t W_ih^T without bias, for the current chunk of steps
+    float *gx[2];       // [chunk*B, G*H]: x_t W_ih^T + bias_x, for the current chunk of steps
     float *h[2][2];     // [direction][parity]: [B, R], ping-ponged between steps
     float *c[2];        // [B, H]
     float *m[2];        // [B, H]: o*tanh(c) before the projection, or r*h for the Cho GRU
@@ -268,7 +268,6 @@ TEMPO_INLINE void update(
         float *h_next = s->h[d][(step + 1) & 1] + (size_t)b * R;
         float *y = a->y + ((size_t)t * B + b) * D * R + (size_t)d * R;
         const float *gx = s->gx[d] + ((size_t)(step % s->chunk) * B + b) * G * H;
-        const float *bias = s->bias_x[d];
         const int active = is_active(s, b, t);
         for (int u = 0; u < p->unit_blocks; u++) {
             const int j = (panel * p->unit_blocks + u) * LANES;
@@ -276,7 +275,7 @@ TEMPO_INLINE void update(
             if (n <= 0) break;
             const float *acc = tile + ((size_t)r * p->vectors + (size_t)u * p->gates) * LANES;
 #define ACC(g) (*(const v16_unaligned *)(acc + (g) * LANES))
-#define PRE(g) (v16_load(gx + (g) * H + j, n) + v16_load(bias + (g) * H + j, n) + ACC(g))
+#define PRE(g) (v16_load(gx + (g) * H + j, n) + ACC(g))
             // Steps past a sequence's end keep its state and output zeros.
             if (!active) {
                 if (writes_h) {
@@ -320,7 +319,7 @@ TEMPO_INLINE void update(
                 const v16 reset = v16_sigmoid(PRE(0));
                 const v16 update_gate = v16_sigmoid(PRE(1));
                 const v16 hidden_part = ACC(2) + v16_load(s->bias_hn[d] + j, n);
-                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + v16_load(bias + 2 * H + j, n) + reset * hidden_part);
+                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + reset * hidden_part);
                 h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
                 break;
             }
@@ -331,8 +330,8 @@ TEMPO_INLINE void update(
                 continue;
             }
             case PHASE_CHO_CANDIDATE: {
-                // This phase's gate block is n (block 2 of gx and the biases); its product is ACC(0).
-                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + v16_load(bias + 2 * H + j, n) + ACC(0));
+                // This phase's gate block is n (block 2 of gx); its product is ACC(0).
+                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + ACC(0));
                 const v16 update_gate = v16_load(s->z[d] + (size_t)b * H + j, n);
                 h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
                 break;
@@ -373,7 +372,7 @@ TEMPO_INLINE void run_phase(
     }
 }
 
-// gx[:, the panels' gate columns] = x_t W_ih^T for the owned input panels and the steps
+// gx[:, the panels' gate columns] = x_t W_ih^T + bias_x for the owned input panels and the steps
 // [first, first + count): row q of gx is step first + q / B, batch row q % B.
 TEMPO_INLINE void project_inputs(const sequence *s, float *tile, int begin, int end, int first, int count) {
     const phase *p = &s->input;
@@ -399,7 +398,8 @@ TEMPO_INLINE void project_inputs(const sequence *s, float *tile, int begin, int 
                     if (n <= 0) break;
                     for (int g = 0; g < G; g++) {
                         const float *v = tile + ((size_t)r * p->vectors + (size_t)u * G + g) * LANES;
-                        v16_store(gx + (size_t)g * H + j, *(const v16_unaligned *)v, n);
+                        const v16 bias = v16_load(s->bias_x[d] + (size_t)g * H + j, n);
+                        v16_store(gx + (size_t)g * H + j, *(const v16_unaligned *)v + bias, n);
                     }
                 }
             }
