@@ -29,25 +29,7 @@ extension RecurrentCase {
     /// The tensors of `run(on:)`, on `device`, ready for ``OpenCLRecurrentCall``.
     func prepare(on device: Device) throws -> OpenCLRecurrentCall {
         let backend = try #require(try device.backend() as? OpenCLBackend)
-        let rows = cell.gateCount * hiddenSize
-        func tensor(_ values: [Float]?, _ shape: [Int]) throws -> Tensor? {
-            try values.map { try Tensor(shape: shape, values: $0, device: device) }
-        }
-        let weights = try (0..<directions).map { d -> RecurrentWeights in
-            let w = self.weights(direction: d)
-            return RecurrentWeights(
-                input: try Tensor(shape: [rows, inputSize], values: w.input, device: device),
-                hidden: try Tensor(shape: [rows, stateSize], values: w.hidden, device: device),
-                inputBias: try tensor(w.inputBias, [rows]), hiddenBias: try tensor(w.hiddenBias, [rows]),
-                peephole: try tensor(w.peephole, [cell.peepholeCount * hiddenSize]),
-                projection: try tensor(w.projection, [projectionSize, hiddenSize]))
-        }
-        let input = try Tensor(shape: [steps, batch, inputSize], values: x, device: device)
-        let state = try h0.map { h0 in
-            RecurrentState(
-                hidden: try Tensor(shape: [directions, batch, stateSize], values: h0, device: device),
-                cell: try tensor(c0, [directions, batch, hiddenSize]))
-        }
+        let (input, weights, state) = try tensors(on: device)
         return OpenCLRecurrentCall(
             backend: backend,
             descriptor: try RecurrentSequenceDescriptor(

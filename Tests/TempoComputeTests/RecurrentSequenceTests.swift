@@ -101,18 +101,11 @@ struct RecurrentSequenceTests {
         checkOpenCLRequirement()
         for device in TestDevices.openCL {
             for (cell, steps) in [(RecurrentCell.lstm(), 1), (.lstm(), 12), (.gru(.resetAfterMatmul), 12), (.rnn(.tanh), 12)] {
-                let c = RecurrentCase(cell: cell, steps: steps, batch: 4, inputSize: 8, hiddenSize: 16)
+                let c = RecurrentCase(cell: cell, steps: steps, batch: 4, inputSize: 8, hiddenSize: 16, initialState: false)
+                let (x, weights, _) = try c.tensors(on: device)
                 _ = try c.run(on: device)  // builds the programs; the counted call below is a warm one
-                let rows = cell.gateCount * c.hiddenSize
-                let w = c.weights(direction: 0)
-                let weights = RecurrentWeights(
-                    input: try Tensor(shape: [rows, c.inputSize], values: w.input, device: device),
-                    hidden: try Tensor(shape: [rows, c.hiddenSize], values: w.hidden, device: device),
-                    inputBias: try Tensor(shape: [rows], values: w.inputBias ?? [], device: device),
-                    hiddenBias: try Tensor(shape: [rows], values: w.hiddenBias ?? [], device: device))
-                let x = try Tensor(shape: [steps, c.batch, c.inputSize], values: c.x, device: device)
                 let (_, counters) = try device.counting {
-                    try x.recurrentSequence(cell: cell, weights: [weights])
+                    try x.recurrentSequence(cell: cell, weights: weights)
                 }
                 #expect(counters.launches <= 2 * steps + 1, "\(cell) T\(steps): \(counters)")
                 #expect(counters.bytesToDevice == 0 && counters.bytesToHost == 0, "\(cell) T\(steps): \(counters)")

@@ -47,8 +47,8 @@ struct RecurrentCase: CustomStringConvertible, Sendable {
             projection: projectionSize > 0 ? values(projectionSize * hiddenSize, base + 5) : nil)
     }
 
-    /// The op's result on `device`: output `[T, B, D*R]`, state.
-    func run(on device: Device) throws -> (output: Tensor, state: RecurrentState) {
+    /// The op's arguments on `device`: input `[T, B, I]`, weights per direction, initial state.
+    func tensors(on device: Device) throws -> (input: Tensor, weights: [RecurrentWeights], state: RecurrentState?) {
         let rows = cell.gateCount * hiddenSize
         func tensor(_ values: [Float]?, _ shape: [Int]) throws -> Tensor? {
             try values.map { try Tensor(shape: shape, values: $0, device: device) }
@@ -68,6 +68,12 @@ struct RecurrentCase: CustomStringConvertible, Sendable {
                 hidden: try Tensor(shape: [directions, batch, stateSize], values: h0, device: device),
                 cell: try tensor(c0, [directions, batch, hiddenSize]))
         }
+        return (input, weights, state)
+    }
+
+    /// The op's result on `device`: output `[T, B, D*R]`, state.
+    func run(on device: Device) throws -> (output: Tensor, state: RecurrentState) {
+        let (input, weights, state) = try tensors(on: device)
         return try input.recurrentSequence(cell: cell, weights: weights, initialState: state, lengths: lengths)
     }
 
