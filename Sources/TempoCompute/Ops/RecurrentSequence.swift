@@ -45,8 +45,11 @@ extension Tensor {
     /// One recurrent layer over a whole sequence, every direction at once: the fused sequence op
     /// under `RNN`, `LSTM` and `GRU`.
     ///
-    /// The input projection of all steps is one GEMM; then each step is at most one recurrent GEMM
-    /// and one fused gate kernel on the device, with no host round trip inside the sequence.
+    /// On OpenCL the input projection of all steps is one GEMM, then each step is one fused kernel
+    /// (recurrent product, biases, activations and state update), two for the Cho GRU and the
+    /// LSTM projection, whose second product needs the whole first result; no host round trip
+    /// inside the sequence. On the CPU a team of threads runs the whole layer (see
+    /// `recurrent_sequence.c`). Both keep the weights packed while they live.
     ///
     /// - Parameters:
     ///   - self: the input `[T, B, I]`, sequence-major.
