@@ -252,21 +252,101 @@ TEMPO_INLINE int is_active(const sequence *s, int b, int t) {
     return !s->a->lengths || t < s->a->lengths[b];
 }
 
-// The gate update of rows [r0, r0 + rows) and the panel's units, from the products in `tile`,
-// 16 units at a time.
-TEMPO_INLINE void update(
-    const sequence *s, const phase *p, int d, int step, int t, int panel, int r0, int rows, const float *tile) {
+// The gate update of batch row `b` and the `n` units from `j` (one block of 16, or the last
+// partial one). Called with a literal 16 for full blocks, so that their loads and stores compile
+// to plain vector moves.
+TEMPO_INLINE void update_block(
+    const sequence *s, const phase *p, int d, int b, int j, int n, const float *acc, const float *gx,
+    const float *h_prev, float *h_next, float *y, int active) {
     const tempo_recurrent_args *a = s->a;
-    const int H = s->H, R = s->R, G = s->G, B = s->B, D = s->D;
+    const int H = s->H;
     const float *peep = a->w_peephole[d];
     const int has_projection = a->projection > 0;
     // Whether this phase writes h (the others leave it to the phase after them).
     const int writes_h = p->kind != PHASE_CHO_RESET_UPDATE && !(p->kind == PHASE_LSTM && has_projection);
+#define ACC(g) (*(const v16_unaligned *)(acc + (g) * LANES))
+#define PRE(g) (v16_load(gx + (g) * H + j, n) + ACC(g))
+    // Steps past a sequence's end keep its state and output zeros.
+    if (!active) {
+        if (writes_h) {
+            v16_store(h_next + j, v16_load(h_prev + j, n), n);
+            v16_store(y + j, (v16)0.0f, n);
+        }
+        return;
+    }
+    v16 h;
+    switch (p->kind) {
+    case PHASE_RNN_TANH: h = v16_tanh(PRE(0)); break;
+    case PHASE_RNN_RELU: h = v16_relu(PRE(0)); break;
+    case PHASE_LSTM: {
+        float *c = s->c[d] + (size_t)b * H + j;
+        const v16 c_prev = v16_load(c, n);
+        v16 c_new, o;
+        if (a->coupled) {
+            const v16 pf = peep ? v16_load(peep + j, n) : (v16)0.0f;
+            const v16 po = peep ? v16_load(peep + H + j, n) : (v16)0.0f;
+            const v16 f = v16_sigmoid(PRE(0) + pf * c_prev);
+            c_new = f * c_prev + (1.0f - f) * v16_tanh(PRE(1));
+            o = v16_sigmoid(PRE(2) + po * c_new);
+        } else {
+            const v16 pi = peep ? v16_load(peep + j, n) : (v16)0.0f;
+            const v16 pf = peep ? v16_load(peep + H + j, n) : (v16)0.0f;
+            const v16 po = peep ? v16_load(peep + 2 * H + j, n) : (v16)0.0f;
+            const v16 i = v16_sigmoid(PRE(0) + pi * c_prev);
+            const v16 f = v16_sigmoid(PRE(1) + pf * c_prev);
+            c_new = f * c_prev + i * v16_tanh(PRE(2));
+            o = v16_sigmoid(PRE(3) + po * c_new);
+        }
+        v16_store(c, c_new, n);
+        h = o * v16_tanh(c_new);
+        if (has_projection) {
+            v16_store(s->m[d] + (size_t)b * H + j, h, n);
+            return;
+        }
+        break;
+    }
+    case PHASE_GRU_RESET_AFTER: {
+        const v16 reset = v16_sigmoid(PRE(0));
+        const v16 update_gate = v16_sigmoid(PRE(1));
+        const v16 hidden_part = ACC(2) + v16_load(s->bias_hn[d] + j, n);
+        const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + reset * hidden_part);
+        h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
+        break;
+    }
+    case PHASE_CHO_RESET_UPDATE: {
+        const v16 reset = v16_sigmoid(PRE(0));
+        v16_store(s->z[d] + (size_t)b * H + j, v16_sigmoid(PRE(1)), n);
+        v16_store(s->m[d] + (size_t)b * H + j, reset * v16_load(h_prev + j, n), n);
+        return;
+    }
+    case PHASE_CHO_CANDIDATE: {
+        // This phase's gate block is n (block 2 of gx); its product is ACC(0).
+        const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + ACC(0));
+        const v16 update_gate = v16_load(s->z[d] + (size_t)b * H + j, n);
+        h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
+        break;
+    }
+    case PHASE_PROJECTION:
+        h = ACC(0);
+        break;
+    case PHASE_INPUT:
+        return;
+    }
+#undef PRE
+#undef ACC
+    v16_store(h_next + j, h, n);
+    v16_store(y + j, h, n);
+}
+
+// The gate update of rows [r0, r0 + rows) and the panel's units, from the products in `tile`.
+TEMPO_INLINE void update(
+    const sequence *s, const phase *p, int d, int step, int t, int panel, int r0, int rows, const float *tile) {
+    const int H = s->H, R = s->R, G = s->G, B = s->B, D = s->D;
     for (int r = 0; r < rows; r++) {
         const int b = r0 + r;
         const float *h_prev = s->h[d][step & 1] + (size_t)b * R;
         float *h_next = s->h[d][(step + 1) & 1] + (size_t)b * R;
-        float *y = a->y + ((size_t)t * B + b) * D * R + (size_t)d * R;
+        float *y = s->a->y + ((size_t)t * B + b) * D * R + (size_t)d * R;
         const float *gx = s->gx[d] + ((size_t)(step % s->chunk) * B + b) * G * H;
         const int active = is_active(s, b, t);
         for (int u = 0; u < p->unit_blocks; u++) {
@@ -274,78 +354,8 @@ TEMPO_INLINE void update(
             const int n = p->units - j < LANES ? p->units - j : LANES;
             if (n <= 0) break;
             const float *acc = tile + ((size_t)r * p->vectors + (size_t)u * p->gates) * LANES;
-#define ACC(g) (*(const v16_unaligned *)(acc + (g) * LANES))
-#define PRE(g) (v16_load(gx + (g) * H + j, n) + ACC(g))
-            // Steps past a sequence's end keep its state and output zeros.
-            if (!active) {
-                if (writes_h) {
-                    v16_store(h_next + j, v16_load(h_prev + j, n), n);
-                    v16_store(y + j, (v16)0.0f, n);
-                }
-                continue;
-            }
-            v16 h;
-            switch (p->kind) {
-            case PHASE_RNN_TANH: h = v16_tanh(PRE(0)); break;
-            case PHASE_RNN_RELU: h = v16_relu(PRE(0)); break;
-            case PHASE_LSTM: {
-                float *c = s->c[d] + (size_t)b * H + j;
-                const v16 c_prev = v16_load(c, n);
-                v16 c_new, o;
-                if (a->coupled) {
-                    const v16 pf = peep ? v16_load(peep + j, n) : (v16)0.0f;
-                    const v16 po = peep ? v16_load(peep + H + j, n) : (v16)0.0f;
-                    const v16 f = v16_sigmoid(PRE(0) + pf * c_prev);
-                    c_new = f * c_prev + (1.0f - f) * v16_tanh(PRE(1));
-                    o = v16_sigmoid(PRE(2) + po * c_new);
-                } else {
-                    const v16 pi = peep ? v16_load(peep + j, n) : (v16)0.0f;
-                    const v16 pf = peep ? v16_load(peep + H + j, n) : (v16)0.0f;
-                    const v16 po = peep ? v16_load(peep + 2 * H + j, n) : (v16)0.0f;
-                    const v16 i = v16_sigmoid(PRE(0) + pi * c_prev);
-                    const v16 f = v16_sigmoid(PRE(1) + pf * c_prev);
-                    c_new = f * c_prev + i * v16_tanh(PRE(2));
-                    o = v16_sigmoid(PRE(3) + po * c_new);
-                }
-                v16_store(c, c_new, n);
-                h = o * v16_tanh(c_new);
-                if (has_projection) {
-                    v16_store(s->m[d] + (size_t)b * H + j, h, n);
-                    continue;
-                }
-                break;
-            }
-            case PHASE_GRU_RESET_AFTER: {
-                const v16 reset = v16_sigmoid(PRE(0));
-                const v16 update_gate = v16_sigmoid(PRE(1));
-                const v16 hidden_part = ACC(2) + v16_load(s->bias_hn[d] + j, n);
-                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + reset * hidden_part);
-                h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
-                break;
-            }
-            case PHASE_CHO_RESET_UPDATE: {
-                const v16 reset = v16_sigmoid(PRE(0));
-                v16_store(s->z[d] + (size_t)b * H + j, v16_sigmoid(PRE(1)), n);
-                v16_store(s->m[d] + (size_t)b * H + j, reset * v16_load(h_prev + j, n), n);
-                continue;
-            }
-            case PHASE_CHO_CANDIDATE: {
-                // This phase's gate block is n (block 2 of gx); its product is ACC(0).
-                const v16 candidate = v16_tanh(v16_load(gx + 2 * H + j, n) + ACC(0));
-                const v16 update_gate = v16_load(s->z[d] + (size_t)b * H + j, n);
-                h = (1.0f - update_gate) * candidate + update_gate * v16_load(h_prev + j, n);
-                break;
-            }
-            case PHASE_PROJECTION:
-                h = ACC(0);
-                break;
-            case PHASE_INPUT:
-                continue;
-            }
-#undef PRE
-#undef ACC
-            v16_store(h_next + j, h, n);
-            v16_store(y + j, h, n);
+            if (n == LANES) update_block(s, p, d, b, j, LANES, acc, gx, h_prev, h_next, y, active);
+            else update_block(s, p, d, b, j, n, acc, gx, h_prev, h_next, y, active);
         }
     }
 }
