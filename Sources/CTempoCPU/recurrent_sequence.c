@@ -1,20 +1,23 @@
-// recurrent_sequence.c -- the CPU recurrence of one RNN/LSTM/GRU layer after its input projection.
+// recurrent_sequence.c -- one RNN/LSTM/GRU layer on the CPU: input projection and recurrence.
 //
 // The threads of a team split the hidden units (as panels of 16-unit blocks with all their gates)
-// and run the whole layer together: first the input projection of every step for their units
-// (one barrier), then the sequence, meeting at a barrier after each step (two for the Cho GRU
-// and the LSTM projection, whose second product needs the whole first result). Each thread packs
-// its own slice of the recurrent weights once per call, contiguous along K, so a step streams it
-// from that core's cache; a step of a thread is, per block of batch rows and per panel, one
-// register-tiled product (6x64 or 8x48 outputs in 24 vector accumulators) followed at once by the
-// gate update of those rows and units while the products are still in L1.
+// and run the whole layer together. Every chunk of steps, each thread projects the inputs of those
+// steps for its units (x W_ih^T + biases, kept in L2), then the team runs the steps, meeting at a
+// barrier after each (two for the Cho GRU and the LSTM projection, whose second product needs the
+// whole first result). A step of a thread is, per block of batch rows and per panel, one
+// register-tiled product (tile_product.h) followed at once by the gate update of those rows and
+// units while the products are still in L1. The weights are packed once into panels contiguous
+// along K (tempo_recurrent_pack; the caller keeps them while the weights live), each thread
+// packing the panels it will read, so they sit in that core's cache.
 #include "tempo_cpu.h"
 #include "thread_team.h"
+#include "tile_product.h"
 #include "vector_math.h"
 
 #include <string.h>
 
-enum { LANES = 16, MAX_ROWS = 8, MAX_VECTORS = 4, TILE_FLOATS = 24 * LANES, TILE_STRIDE = TILE_FLOATS + 16 };
+// A thread's tile: up to 24 vectors of products, padded so threads' tiles share no cache line.
+enum { TILE_STRIDE = 24 * LANES + 16 };
 
 typedef enum {
     PHASE_INPUT,             // the input projection x W_ih^T of every step, before the sequence
@@ -187,64 +190,6 @@ TEMPO_INLINE void pack_panel(const sequence *s, const phase *p, int d, int panel
                 for (int k = 0; k < K; k++) column[(size_t)k * stride] = row[k];
             }
         }
-    }
-}
-
-// tile[(r * NV + v) * 16 + l] = sum_k rows[r][k] * packed[(k * NV + v) * 16 + l], with MR rows
-// of A and NV vectors of 16 columns in MR * NV <= 24 accumulators (of AVX-512's 32 registers).
-#define DEFINE_TILE_PRODUCT(MR, NV)                                                                    \
-    TEMPO_INLINE void tile_product_##MR##x##NV(                                                        \
-        int K, const float *const *rows, const float *restrict packed, float *restrict tile) {         \
-        v16 acc[MR][NV];                                                                               \
-        for (int r = 0; r < MR; r++)                                                                   \
-            for (int v = 0; v < NV; v++) acc[r][v] = (v16)0.0f;                                        \
-        for (int k = 0; k < K; k++) {                                                                  \
-            const v16 *b = (const v16 *)(packed + (size_t)k * NV * LANES);                             \
-            for (int r = 0; r < MR; r++) {                                                             \
-                const v16 a = (v16)rows[r][k];                                                         \
-                for (int v = 0; v < NV; v++) acc[r][v] += a * b[v];                                    \
-            }                                                                                          \
-        }                                                                                              \
-        for (int r = 0; r < MR; r++)                                                                   \
-            for (int v = 0; v < NV; v++) *(v16_unaligned *)(tile + (r * NV + v) * LANES) = acc[r][v]; \
-    }
-DEFINE_TILE_PRODUCT(1, 4)
-DEFINE_TILE_PRODUCT(2, 4)
-DEFINE_TILE_PRODUCT(3, 4)
-DEFINE_TILE_PRODUCT(4, 4)
-DEFINE_TILE_PRODUCT(5, 4)
-DEFINE_TILE_PRODUCT(6, 4)
-DEFINE_TILE_PRODUCT(1, 3)
-DEFINE_TILE_PRODUCT(2, 3)
-DEFINE_TILE_PRODUCT(3, 3)
-DEFINE_TILE_PRODUCT(4, 3)
-DEFINE_TILE_PRODUCT(5, 3)
-DEFINE_TILE_PRODUCT(6, 3)
-DEFINE_TILE_PRODUCT(7, 3)
-DEFINE_TILE_PRODUCT(8, 3)
-
-// A partial block of rows gets a kernel of its own height: at batch 1 a full-height tile would
-// multiply the same row 6 or 8 times.
-TEMPO_INLINE void tile_product(int vectors, int rows, int K, const float *const *a, const float *packed, float *tile) {
-    if (vectors == 4) {
-        switch (rows) {
-        case 1: tile_product_1x4(K, a, packed, tile); return;
-        case 2: tile_product_2x4(K, a, packed, tile); return;
-        case 3: tile_product_3x4(K, a, packed, tile); return;
-        case 4: tile_product_4x4(K, a, packed, tile); return;
-        case 5: tile_product_5x4(K, a, packed, tile); return;
-        default: tile_product_6x4(K, a, packed, tile); return;
-        }
-    }
-    switch (rows) {
-    case 1: tile_product_1x3(K, a, packed, tile); return;
-    case 2: tile_product_2x3(K, a, packed, tile); return;
-    case 3: tile_product_3x3(K, a, packed, tile); return;
-    case 4: tile_product_4x3(K, a, packed, tile); return;
-    case 5: tile_product_5x3(K, a, packed, tile); return;
-    case 6: tile_product_6x3(K, a, packed, tile); return;
-    case 7: tile_product_7x3(K, a, packed, tile); return;
-    default: tile_product_8x3(K, a, packed, tile); return;
     }
 }
 
