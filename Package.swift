@@ -89,7 +89,9 @@ let package = Package(
         .testTarget(
             name: "TempoComputeTests",
             dependencies: ["TempoCompute", "TempoKernels", "TempoTestSupport"],
-            path: "Tests/TempoComputeTests"
+            path: "Tests/TempoComputeTests",
+            // Reference arrays, found by the tests through #filePath, not bundled.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "TempoBenchTests",

@@ -72,6 +72,11 @@ protocol Backend: AnyObject, Sendable {
         output: any DeviceBuffer, finalHidden: any DeviceBuffer, finalCell: (any DeviceBuffer)?
     ) throws
 
+    // Causal convolution: see ``CausalConv1dDescriptor`` for the buffers and the semantics.
+    func causalConv1d(
+        _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
+        bias: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
     func dropout(
         _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,

@@ -1,0 +1,99 @@
+extension Tensor {
+    /// The dilated causal 1-D convolution of a temporal convolutional network: output step `t`
+    /// sees inputs `t, t-d, ..., t-(K-1)d` only, zeros before the start (PyTorch's `Conv1d` with
+    /// left padding `(K-1)*d` and the right end cut off, ONNX `Conv` with `pads = [(K-1)*d, 0]`).
+    ///
+    /// `y[b, o, t] = bias[o] + sum_c sum_k weight[o, c, k] * x[b, g*Cin/groups + c, t - (K-1-k)*d]`
+    /// where `g = o / (Cout/groups)` is the output's group (cross-correlation, no kernel flip:
+    /// `weight[:, :, K-1]` multiplies `x[t]`). The padding is implicit: no padded copy of the input.
+    ///
+    /// - Parameters:
+    ///   - self: the input `[B, Cin, L]`.
+    ///   - weight: `[Cout, Cin/groups, K]`, PyTorch's `Conv1d.weight` layout.
+    ///   - bias: `[Cout]`, or nil.
+    ///   - dilation: `d >= 1`.
+    ///   - groups: divides `Cin` and `Cout`; `groups == Cin == Cout` is a depthwise convolution.
+    /// - Returns: `[B, Cout, L]`.
+    public func causalConv1d(weight: Tensor, bias: Tensor? = nil, dilation: Int = 1, groups: Int = 1) throws -> Tensor {
+        let d = try CausalConv1dDescriptor(input: self, weight: weight, bias: bias, dilation: dilation, groups: groups)
+        let (result, backend) = try output([d.batch, d.outputChannels, d.length])
+        try backend.causalConv1d(d, input: buffer, weight: weight.buffer, bias: bias?.buffer, output: result.buffer)
+        return result
+    }
+}
+
+/// The sizes of one causal convolution, validated: what a backend needs besides the buffers
+/// (input `[B, Cin, L]`, weight `[Cout, Cin/groups, K]`, bias `[Cout]` or none, output
+/// `[B, Cout, L]`, all row-major float32).
+struct CausalConv1dDescriptor: Sendable, Hashable {
+    /// B
+    var batch: Int
+    /// Cin
+    var inputChannels: Int
+    /// Cout
+    var outputChannels: Int
+    /// L, of the input and the output.
+    var length: Int
+    /// K
+    var kernelSize: Int
+    /// d
+    var dilation: Int
+    var groups: Int
+    var hasBias: Bool
+
+    /// Input channels each output reads: `Cin/groups`.
+    var channelsPerGroup: Int { inputChannels / groups }
+    /// Output channels per group: `Cout/groups`.
+    var outputsPerGroup: Int { outputChannels / groups }
+    /// Steps before `t` an output sees: `(K-1)*d`.
+    var history: Int { (kernelSize - 1) * dilation }
+    /// `2*B*Cout*L*(Cin/groups)*K`, as the peers count it (with groups = 1).
+    var flops: Double { 2 * Double(batch * outputChannels * length) * Double(channelsPerGroup * kernelSize) }
+
+    init(input: Tensor, weight: Tensor, bias: Tensor?, dilation: Int, groups: Int) throws {
+        guard input.rank == 3, input.shape.allSatisfy({ $0 >= 1 }) else {
+            throw TempoError.shapeMismatch(argument: "input", expected: "[B, Cin, L] with every size at least 1", actual: input.shape)
+        }
+        guard dilation >= 1 else {
+            throw TempoError.invalidArgument(argument: "dilation", expected: "at least 1", actual: "\(dilation)")
+        }
+        let inputChannels = input.shape[1]
+        guard groups >= 1, inputChannels % groups == 0 else {
+            throw TempoError.invalidArgument(
+                argument: "groups", expected: "a divisor of the input channels \(inputChannels)", actual: "\(groups)")
+        }
+        try input.requireSameDevice(weight, argument: "weight")
+        guard weight.rank == 3, weight.shape[0] >= 1, weight.shape[1] == inputChannels / groups, weight.shape[2] >= 1 else {
+            throw TempoError.shapeMismatch(
+                argument: "weight", expected: "[Cout, Cin/groups = \(inputChannels / groups), K]", actual: weight.shape)
+        }
+        let outputChannels = weight.shape[0]
+        guard outputChannels % groups == 0 else {
+            throw TempoError.invalidArgument(
+                argument: "groups", expected: "a divisor of the output channels \(outputChannels) (weight.shape[0])",
+                actual: "\(groups)")
+        }
+        let kernelSize = weight.shape[2]
+        // The kernels index with 32-bit ints; a window this long is a mistake, not a model.
+        guard (kernelSize - 1).multipliedReportingOverflow(by: dilation).partialValue < Int(Int32.max / 2),
+              !(kernelSize - 1).multipliedReportingOverflow(by: dilation).overflow
+        else {
+            throw TempoError.invalidArgument(
+                argument: "dilation", expected: "(K-1)*dilation below \(Int32.max / 2)", actual: "\(dilation) with K = \(kernelSize)")
+        }
+        if let bias {
+            try input.requireSameDevice(bias, argument: "bias")
+            guard bias.shape == [outputChannels] else {
+                throw TempoError.shapeMismatch(argument: "bias", expected: "[Cout] = [\(outputChannels)]", actual: bias.shape)
+            }
+        }
+        self.batch = input.shape[0]
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.length = input.shape[2]
+        self.kernelSize = kernelSize
+        self.dilation = dilation
+        self.groups = groups
+        self.hasBias = bias != nil
+    }
+}
