@@ -1,0 +1,81 @@
+import TempoTestSupport
+import Testing
+
+@testable import TempoCompute
+
+/// What is particular to the CPU convolution: its two paths (GEMMs per tap, direct loop), the
+/// boundary between them, and its threads.
+@Suite("Causal convolution on the CPU", .serialized)
+struct CausalConv1dCPUTests {
+    private func check(_ c: CausalConvCase, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let y = try c.run(on: .cpu)
+        expectClose(try y.values, c.reference(), c.tolerance, "\(c)", sourceLocation: sourceLocation)
+    }
+
+    @Test("grouped GEMMs and the direct loop, on both sides of the width that picks between them")
+    func paths() throws {
+        let cases = [
+            // 16 channels per group: GEMMs per group.
+            CausalConvCase(batch: 2, inputChannels: 48, outputChannels: 32, length: 70, kernelSize: 3, dilation: 3, groups: 2),
+            // 15 per group: the direct loop.
+            CausalConvCase(batch: 2, inputChannels: 30, outputChannels: 30, length: 70, kernelSize: 3, dilation: 3, groups: 2),
+            // Wide inputs, narrow outputs: the direct loop, with many channels per output.
+            CausalConvCase(batch: 2, inputChannels: 64, outputChannels: 8, length: 41, kernelSize: 4, dilation: 5, groups: 2, bias: false),
+            // Depthwise and large enough to split across threads, L not a multiple of 16.
+            CausalConvCase(batch: 3, inputChannels: 96, outputChannels: 96, length: 517, kernelSize: 5, dilation: 8, groups: 96),
+            // A tap whose shift passes the end of the sequence is skipped on both paths.
+            CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 32, length: 9, kernelSize: 3, dilation: 5, groups: 1),
+            CausalConvCase(batch: 1, inputChannels: 4, outputChannels: 4, length: 9, kernelSize: 3, dilation: 5, groups: 4),
+        ]
+        for c in cases {
+            #expect(try CausalConv1dDescriptor.forCase(c).usesGEMM == (c.groups == 1 || c.inputChannels == 48), "\(c)")
+            try check(c)
+        }
+    }
+
+    @Test("one thread and two agree", arguments: [1, 32])
+    func threadCountIndependent(groups: Int) throws {
+        let original = Device.cpuThreadCount
+        defer { try? Device.setCPUThreadCount(original) }
+        let c = CausalConvCase(batch: 4, inputChannels: 64, outputChannels: 64, length: 300, kernelSize: 3, dilation: 4, groups: groups)
+        try Device.setCPUThreadCount(1)
+        let single = try c.run(on: .cpu).values
+        try Device.setCPUThreadCount(2)
+        let multi = try c.run(on: .cpu).values
+        // OpenBLAS may split the sums differently with another thread count; the direct loop may not.
+        if groups == 1 {
+            expectClose(multi, single, c.tolerance, "\(c)")
+        } else {
+            #expect(multi == single, "\(c)")
+        }
+        expectClose(multi, c.reference(), c.tolerance, "\(c)")
+    }
+
+    @Test("convolutions running at once on several tasks are each right")
+    func concurrent() async throws {
+        let cases = (0..<4).map { index in
+            CausalConvCase(
+                batch: 2, inputChannels: 32, outputChannels: 32, length: 200, kernelSize: 3, dilation: 1 << index,
+                groups: index.isMultiple(of: 2) ? 1 : 32)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for c in cases {
+                group.addTask {
+                    let expected = c.reference()
+                    for _ in 0..<3 { expectClose(try c.run(on: .cpu).values, expected, c.tolerance, "\(c)") }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+extension CausalConv1dDescriptor {
+    /// The descriptor the front end builds for `c`, to check which path it takes.
+    static func forCase(_ c: CausalConvCase) throws -> CausalConv1dDescriptor {
+        try CausalConv1dDescriptor(
+            input: try Tensor.zeros([c.batch, c.inputChannels, c.length]),
+            weight: try Tensor.zeros([c.outputChannels, c.inputChannels / c.groups, c.kernelSize]),
+            bias: nil, dilation: c.dilation, groups: c.groups)
+    }
+}
