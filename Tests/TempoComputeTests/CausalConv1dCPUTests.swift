@@ -23,6 +23,8 @@ struct CausalConv1dCPUTests {
             CausalConvCase(batch: 2, inputChannels: 64, outputChannels: 8, length: 41, kernelSize: 4, dilation: 5, groups: 2, bias: false),
             // Depthwise and large enough to split across threads, L not a multiple of 16.
             CausalConvCase(batch: 3, inputChannels: 96, outputChannels: 96, length: 517, kernelSize: 5, dilation: 8, groups: 96),
+            // One sequence split into blocks of steps across threads, taps reaching back over blocks.
+            CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 40, length: 1100, kernelSize: 3, dilation: 300),
             // A tap whose shift passes the end of the sequence is skipped on both paths.
             CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 32, length: 9, kernelSize: 3, dilation: 5, groups: 1),
             CausalConvCase(batch: 1, inputChannels: 4, outputChannels: 4, length: 9, kernelSize: 3, dilation: 5, groups: 4),

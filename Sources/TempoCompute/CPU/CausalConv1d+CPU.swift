@@ -26,40 +26,32 @@ extension CPUBackend {
     /// `Y[b, g][:, s..<L] += W_k[g] X[b, g][:, 0..<L-s]`, where `W_k` is `weight[:, :, k]` packed
     /// `[Cout, Cin/groups]`. The shift is only a column offset into X and Y, so the implicit
     /// zeros before the start are never stored. The unshifted tap `K-1` goes first with
-    /// `beta = 0` and covers every column, so Y needs no clearing; the bias is added to each
-    /// batch element while it is still in cache. OpenBLAS threads each product itself.
+    /// `beta = 0` and covers every column, so Y needs no clearing; the bias is added to each block
+    /// while it is still in cache.
+    ///
+    /// The work is split into (batch element, block of steps) items that Tempo's threads share,
+    /// each item calling single-threaded GEMMs: measured at B16 C128 L1024 K3, that is ~12%
+    /// faster than letting OpenBLAS thread each [128, 1024] x [1024, 128] product, whose thread
+    /// start and join cost more than such a product's split saves.
     func causalConv1dGEMM(
         _ d: CausalConv1dDescriptor, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
     ) throws {
-        let (length, taps, perGroup, outputsPerGroup) = (d.length, d.kernelSize, d.channelsPerGroup, d.outputsPerGroup)
-        let packedBuffer = try allocate(count: taps * d.outputChannels * perGroup)
-        let packed = pointer(packedBuffer)
-        packCausalConv1dTaps(d, weight: weight, into: packed)
-        // Taps whose shift reaches past the end see only zeros.
-        let liveTaps = (0..<taps).filter { (taps - 1 - $0) * d.dilation < length }
-        counters.recordLaunches(d.batch * d.groups * liveTaps.count + (bias == nil ? 0 : 1))
-        for b in 0..<d.batch {
-            for g in 0..<d.groups {
-                let x = input + (b * d.inputChannels + g * perGroup) * length
-                let y = output + (b * d.outputChannels + g * outputsPerGroup) * length
-                for k in liveTaps.reversed() {
-                    let shift = (taps - 1 - k) * d.dilation
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                        Int32(outputsPerGroup), Int32(length - shift), Int32(perGroup),
-                        1, packed + (k * d.outputChannels + g * outputsPerGroup) * perGroup, Int32(perGroup),
-                        x, Int32(length),
-                        k == taps - 1 ? 0 : 1, y + shift, Int32(length))
-                }
+        let packedBuffer = try allocate(count: d.kernelSize * d.outputChannels * d.channelsPerGroup)
+        let packed = UnsafePointer(pointer(packedBuffer))
+        packCausalConv1dTaps(d, weight: weight, into: pointer(packedBuffer))
+        let plan = CausalConv1dGEMMPlan(d, threads: CPUThreads.count)
+        counters.recordLaunches(plan.items)
+        let run = { (items: Range<Int>) in
+            for item in items {
+                plan.run(item: item, input: input, packed: packed, bias: bias, output: output)
             }
-            if let bias {
-                let y = output + b * d.outputChannels * length
-                for o in 0..<d.outputChannels {
-                    let row = y + o * length, value = bias[o]
-                    for t in 0..<length { row[t] += value }
-                }
-            }
+        }
+        if plan.threads > 1 {
+            OpenBLASThreads.singleThreaded { CPUThreads.forEachChunk(of: plan.items, grain: plan.grain, alignment: 1, run) }
+        } else {
+            // One item at a time on this thread: OpenBLAS threads each product itself.
+            run(0..<plan.items)
         }
         withExtendedLifetime(packedBuffer) {}
     }
