@@ -12,30 +12,32 @@ struct CausalConv1dCPUTests {
         expectClose(try y.values, c.reference(), c.tolerance, "\(c)", sourceLocation: sourceLocation)
     }
 
-    @Test("grouped GEMMs and the direct loop, on both sides of the width that picks between them")
+    @Test("grouped GEMMs and the direct loop, on both sides of the widths that pick between them")
     func paths() throws {
-        let cases = [
-            // 16 channels per group: GEMMs per group.
-            CausalConvCase(batch: 2, inputChannels: 48, outputChannels: 32, length: 70, kernelSize: 3, dilation: 3, groups: 2),
-            // 15 per group: the direct loop.
-            CausalConvCase(batch: 2, inputChannels: 30, outputChannels: 30, length: 70, kernelSize: 3, dilation: 3, groups: 2),
+        let cases: [(CausalConvCase, gemm: Bool)] = [
+            // 16 channels per group: GEMMs per group at any length.
+            (CausalConvCase(batch: 2, inputChannels: 48, outputChannels: 32, length: 70, kernelSize: 3, dilation: 3, groups: 2), true),
+            // 15 per group on a short sequence: the direct loop.
+            (CausalConvCase(batch: 2, inputChannels: 30, outputChannels: 30, length: 70, kernelSize: 3, dilation: 3, groups: 2), false),
+            // 2 per group on a long one: GEMMs again.
+            (CausalConvCase(batch: 2, inputChannels: 16, outputChannels: 16, length: 300, kernelSize: 3, dilation: 7, groups: 8), true),
             // Wide inputs, narrow outputs: the direct loop, with many channels per output.
-            CausalConvCase(batch: 2, inputChannels: 64, outputChannels: 8, length: 41, kernelSize: 4, dilation: 5, groups: 2, bias: false),
+            (CausalConvCase(batch: 2, inputChannels: 64, outputChannels: 8, length: 41, kernelSize: 4, dilation: 5, groups: 2, bias: false), false),
             // Depthwise and large enough to split across threads, L not a multiple of 16.
-            CausalConvCase(batch: 3, inputChannels: 96, outputChannels: 96, length: 517, kernelSize: 5, dilation: 8, groups: 96),
+            (CausalConvCase(batch: 3, inputChannels: 96, outputChannels: 96, length: 517, kernelSize: 5, dilation: 8, groups: 96), false),
             // One sequence split into blocks of steps across threads, taps reaching back over blocks.
-            CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 40, length: 1100, kernelSize: 3, dilation: 300),
+            (CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 40, length: 1100, kernelSize: 3, dilation: 300), true),
             // A tap whose shift passes the end of the sequence is skipped on both paths.
-            CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 32, length: 9, kernelSize: 3, dilation: 5, groups: 1),
-            CausalConvCase(batch: 1, inputChannels: 4, outputChannels: 4, length: 9, kernelSize: 3, dilation: 5, groups: 4),
+            (CausalConvCase(batch: 1, inputChannels: 32, outputChannels: 32, length: 9, kernelSize: 3, dilation: 5), true),
+            (CausalConvCase(batch: 1, inputChannels: 4, outputChannels: 4, length: 9, kernelSize: 3, dilation: 5, groups: 4), false),
         ]
-        for c in cases {
-            #expect(try CausalConv1dDescriptor.forCase(c).usesGEMM == (c.groups == 1 || c.inputChannels == 48), "\(c)")
+        for (c, gemm) in cases {
+            #expect(try CausalConv1dDescriptor.forCase(c).usesGEMM == gemm, "\(c)")
             try check(c)
         }
     }
 
-    @Test("one thread and two agree", arguments: [1, 32])
+    @Test("one thread and two agree", arguments: [1, 64])
     func threadCountIndependent(groups: Int) throws {
         let original = Device.cpuThreadCount
         defer { try? Device.setCPUThreadCount(original) }

@@ -7,22 +7,22 @@ struct CausalConv1dGEMMPlan: Sendable {
     /// Blocks of steps per sequence, each `blockLength` long (the last one shorter).
     let blocks: Int
     let blockLength: Int
-    /// Items a thread takes at least, and the threads that leaves busy.
-    let grain: Int
+    /// Threads worth starting: each gets about 4 MFLOP at least, below which a team's start-up is
+    /// a large share of the time.
     let threads: Int
 
     var items: Int { descriptor.batch * blocks }
 
     init(_ d: CausalConv1dDescriptor, threads available: Int) {
         descriptor = d
-        // Whole sequences while there are enough of them to keep every thread busy; otherwise
-        // blocks of steps, but not so short that each GEMM is too thin to run at full speed.
-        let wanted = (2 * available + d.batch - 1) / d.batch
+        // Whole sequences while there are enough of them for every thread to take several (so
+        // that the threads finish together); otherwise blocks of steps, but not so short that
+        // each GEMM is too thin to run at full speed.
+        let wanted = (4 * available + d.batch - 1) / d.batch
         blocks = max(1, min(wanted, d.length / 256))
         blockLength = (d.length + blocks - 1) / blocks
         let flopsPerItem = max(Int(d.flops) / (d.batch * blocks), 1)
-        // About 4 MFLOP per thread at least: below that a team's start-up is a large share.
-        grain = max(1, (1 << 22) / flopsPerItem)
+        let grain = max(1, (1 << 22) / flopsPerItem)
         threads = min(available, d.batch * blocks / grain)
     }
 
