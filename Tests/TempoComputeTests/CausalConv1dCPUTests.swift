@@ -37,6 +37,17 @@ struct CausalConv1dCPUTests {
         }
     }
 
+    @Test("launches count the GEMMs actually called, skipping taps that reach past the end")
+    func launches() throws {
+        // Shifts 10, 5 and 0 with L = 9: two GEMMs per sequence, plus the bias loop.
+        let c = CausalConvCase(batch: 2, inputChannels: 8, outputChannels: 8, length: 9, kernelSize: 3, dilation: 5)
+        let input = try Tensor(shape: [2, 8, 9], values: c.x, device: .cpu)
+        let weight = try Tensor(shape: [8, 8, 3], values: c.weight, device: .cpu)
+        let bias = try Tensor(shape: [8], values: c.biasValues ?? [], device: .cpu)
+        let (_, counts) = try Device.cpu.counting { try input.causalConv1d(weight: weight, bias: bias, dilation: 5) }
+        #expect(counts.launches == 2 * 2 + 1)
+    }
+
     @Test("one thread and two agree", arguments: [1, 64])
     func threadCountIndependent(groups: Int) throws {
         let original = Device.cpuThreadCount

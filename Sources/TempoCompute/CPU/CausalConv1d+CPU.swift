@@ -42,7 +42,8 @@ extension CPUBackend {
         let packed = UnsafePointer(pointer(packedBuffer))
         packCausalConv1dTaps(d, weight: weight, into: pointer(packedBuffer))
         let plan = CausalConv1dGEMMPlan(d, threads: CPUThreads.count)
-        counters.recordLaunches(plan.items)
+        // Each GEMM, plus the bias loop as one.
+        counters.recordLaunches(plan.gemmCount + (bias == nil ? 0 : 1))
         if plan.threads > 1 {
             // Each thread takes the next item when it is done with one, rather than a fixed share:
             // on a machine whose cores other processes also use, a fixed split waits for the

@@ -13,6 +13,18 @@ struct CausalConv1dGEMMPlan: Sendable {
 
     var items: Int { descriptor.batch * blocks }
 
+    /// The GEMMs ``run(item:input:packed:bias:output:)`` calls over all items: taps that reach
+    /// no column of a block are skipped.
+    var gemmCount: Int {
+        let d = descriptor
+        var perSequence = 0
+        for block in 0..<blocks {
+            let start = block * blockLength, end = min(start + blockLength, d.length)
+            for k in 0..<d.kernelSize where max(start, (d.kernelSize - 1 - k) * d.dilation) < end { perSequence += 1 }
+        }
+        return d.batch * d.groups * perSequence
+    }
+
     init(_ d: CausalConv1dDescriptor, threads available: Int) {
         descriptor = d
         // Whole sequences while there are enough of them for every thread to take several (so
