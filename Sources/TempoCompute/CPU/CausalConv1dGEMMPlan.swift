@@ -27,9 +27,9 @@ struct CausalConv1dGEMMPlan: Sendable {
 
     init(_ d: CausalConv1dDescriptor, threads available: Int) {
         descriptor = d
-        // Whole sequences while there are enough of them for every thread to take several (so
-        // that the threads finish together); otherwise blocks of steps, but not so short that
-        // each GEMM is too thin to run at full speed.
+        // Whole sequences while there are at least 4 per thread (so that the threads finish
+        // close together); otherwise blocks of steps, but not so short that each GEMM is too
+        // thin to run at full speed.
         let wanted = (4 * available + d.batch - 1) / d.batch
         blocks = max(1, min(wanted, d.length / 256))
         blockLength = (d.length + blocks - 1) / blocks
@@ -38,7 +38,8 @@ struct CausalConv1dGEMMPlan: Sendable {
         threads = min(available, d.batch * blocks / grain)
     }
 
-    /// Output steps `start..<end` of batch element `b`.
+    /// One item: every group and tap for one block of steps of one batch element, on the calling
+    /// thread.
     func run(
         item: Int, input: UnsafePointer<Float>, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         output: UnsafeMutablePointer<Float>
