@@ -22,7 +22,7 @@
 //    in place: they stay in L1 across the tile, so a packing launch would buy nothing.
 //    Tiles whose window reaches before t = 0 or past L take the same loop with edge-aware loads;
 //    every other tile runs it without a single bounds test. Output channels that do not fill a
-//    CO tile at the end of a group run one channel at a time (rows = 1), not as a clamped CO tile,
+//    CO tile at the end of a group run in tiles of 4, 2 and 1 channels, not as a clamped CO tile,
 //    so depthwise convolutions (Opg = 1) do not compute CO times over.
 //      global (groups * ceil(Opg/CO), ceil(L/TT), B), local (1, 1, 1)
 //
@@ -43,10 +43,10 @@
 // ---------------------------------------------------------------------------------------------
 
 #ifndef CONV_CPU_CO
-#define CONV_CPU_CO 4     // CPU shape: output channels per work-item; CO*TV accumulators
+#define CONV_CPU_CO 8     // CPU shape: output channels per work-item; CO*TV accumulators
 #endif
 #ifndef CONV_CPU_TV
-#define CONV_CPU_TV 4     // CPU shape: float16 vectors along time per work-item (TT = 16*TV steps)
+#define CONV_CPU_TV 2     // CPU shape: float16 vectors along time per work-item (TT = 16*TV steps)
 #endif
 #ifndef CONV_GPU_CO
 #define CONV_GPU_CO 16    // GPU shape: output channels per work-group (GCO)
@@ -61,8 +61,8 @@
 #define CONV_GPU_CS 8     // GPU shape: input channels staged per barrier pair, at most
 #endif
 
-#if CONV_CPU_CO < 1 || CONV_CPU_TV < 1 || (CONV_GPU_CO % CONV_GPU_WPT) != 0 || CONV_GPU_CS < 1
-#error "CONV_CPU_CO, CONV_CPU_TV, CONV_GPU_CS must be positive and CONV_GPU_WPT must divide CONV_GPU_CO"
+#if CONV_CPU_CO < 1 || CONV_CPU_CO > 8 || CONV_CPU_TV < 1 || (CONV_GPU_CO % CONV_GPU_WPT) != 0 || CONV_GPU_CS < 1
+#error "CONV_CPU_CO, CONV_CPU_TV, CONV_GPU_CS must be positive (CO at most 8: the remainder tiles are 4, 2, 1 rows) and CONV_GPU_WPT must divide CONV_GPU_CO"
 #endif
 
 #define CONV_TT (16 * CONV_CPU_TV)
@@ -121,18 +121,23 @@ void conv_cpu_tile(const int rows, const int edge,
             acc[r][v] = (float16)(b0);
     }
 
+    // Taps whose whole window lies before t = 0 add nothing: a head tile starts at the first tap
+    // that reaches t >= 0 (with a long history, e.g. d = 256, most head tiles skip most taps).
+    const int kFirst = edge && H - t0 - CONV_TT >= 0 ? (H - t0 - CONV_TT) / d + 1 : 0;
     for (int c = 0; c < Cpg; ++c, xg += L, w += K) {
-        for (int k = 0; k < K; ++k) {
+        for (int k = kFirst; k < K; ++k) {
             // Tap k reads x[t - (K-1-k)*d]: the window of this tile starts at t0 - H + k*d.
             const int start = t0 - H + k * d;
             float16 xv[CONV_CPU_TV];
             #pragma unroll
             for (int v = 0; v < CONV_CPU_TV; ++v) {
                 const int idx = start + 16 * v;
-                if (edge)
-                    xv[v] = (idx >= 0 && idx + 16 <= L) ? vload16(0, xg + idx) : conv_load_edge(xg, idx, L);
-                else
+                if (!edge || (idx >= 0 && idx + 16 <= L))
                     xv[v] = vload16(0, xg + idx);
+                else if (idx + 16 <= 0 || idx >= L)
+                    xv[v] = (float16)(0.0f);
+                else
+                    xv[v] = conv_load_edge(xg, idx, L);
             }
             #pragma unroll
             for (int r = 0; r < CONV_CPU_CO; ++r) {
@@ -193,13 +198,33 @@ __kernel void conv_cpu(__global const float* x, __global const float* w, __globa
             conv_cpu_tile(CONV_CPU_CO, 1, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
         else
             conv_cpu_tile(CONV_CPU_CO, 0, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
-    } else {
-        for (int r = 0; r < rows; ++r) {
-            if (edge)
-                conv_cpu_tile(1, 1, xg, wo + (long)r * wStride, wStride, bias + o + r, hasBias, yo + (long)r * L, Cpg, L, K, d, t0);
-            else
-                conv_cpu_tile(1, 0, xg, wo + (long)r * wStride, wStride, bias + o + r, hasBias, yo + (long)r * L, Cpg, L, K, d, t0);
-        }
+        return;
+    }
+    // The group's last channels, fewer than CO: in tiles of 4, 2 and 1 rows, so that a remainder
+    // still broadcasts each input vector against several weights (12 channels with CO = 8 run as
+    // 8 + 4, not 8 + 1 + 1 + 1 + 1).
+    int r = 0;
+    if (rows - r >= 4) {
+        if (edge)
+            conv_cpu_tile(4, 1, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(4, 0, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
+        r += 4;
+    }
+    if (rows - r >= 2) {
+        const long wr = (long)r * wStride, yr = (long)r * L;
+        if (edge)
+            conv_cpu_tile(2, 1, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(2, 0, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+        r += 2;
+    }
+    if (rows - r >= 1) {
+        const long wr = (long)r * wStride, yr = (long)r * L;
+        if (edge)
+            conv_cpu_tile(1, 1, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(1, 0, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
     }
 }
 

@@ -83,6 +83,10 @@ struct CausalConv1dOpenCLTests {
         try expectMatchesReference(
             CausalConvCase(inputChannels: 6, outputChannels: 34, length: 97, kernelSize: 5, dilation: 3, groups: 2, bias: false),
             on: device, shape: shape)
+        // 15 outputs: a whole CPU channel tile and remainders of 4, 2 and 1 channels.
+        try expectMatchesReference(
+            CausalConvCase(inputChannels: 7, outputChannels: 15, length: 45, kernelSize: 2, dilation: 3),
+            on: device, shape: shape)
     }
 
     @Test("L = 1, L shorter than the receptive field, L not a multiple of the tiles", .needsOpenCL, arguments: TestDevices.openCLShapes)
