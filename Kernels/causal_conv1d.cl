@@ -20,8 +20,8 @@
 //    row along time at offset t0 - (K-1-k)*d (vload16 at any alignment, straight from x) and
 //    broadcasts CO weights against them. The weights of a tile are CO rows of Cpg*K floats, read
 //    in place: they stay in L1 across the tile, so a packing launch would buy nothing.
-//    Tiles whose window reaches before t = 0 or past L take the same loop with edge-aware loads;
-//    every other tile runs it without a single bounds test. Output channels that do not fill a
+//    Tiles whose window reaches before t = 0 or past L take the same loop with edge-aware loads
+//    (and skip the taps that see only t < 0); every other tile runs it without a bounds test. Output channels that do not fill a
 //    CO tile at the end of a group run in tiles of 4, 2 and 1 channels, not as a clamped CO tile,
 //    so depthwise convolutions (Opg = 1) do not compute CO times over.
 //      global (groups * ceil(Opg/CO), ceil(L/TT), B), local (1, 1, 1)
@@ -36,7 +36,10 @@
 //      local (GTT, GCO/GWPT, 1)   (required: reqd_work_group_size)
 //      global (ceil(L/GTT) * GTT, groups * ceil(Opg/GCO) * GCO/GWPT, B)
 //      wtile: __local float[GCO * slice * K], window: __local float[slice * (GTT + H)]
-//    Correct on PoCL when forced, but slow there (barriers; see notes/opencl-on-pocl.md).
+//    When not even slice = 1 fits the device's local memory (a history H of about a quarter of
+//    its bytes), the host runs conv_cpu instead, which any device runs correctly.
+//    Correct on PoCL when forced, but slow there: ~4 GFLOP/s at B16 C128 L1024 K3 against
+//    ~230 for conv_cpu (barriers; see notes/opencl-on-pocl.md).
 
 // ---------------------------------------------------------------------------------------------
 // Tunables (override with -D)
