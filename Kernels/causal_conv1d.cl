@@ -24,7 +24,9 @@
 //    (and skip the taps that see only t < 0); every other tile runs it without a bounds test. Output channels that do not fill a
 //    CO tile at the end of a group run in tiles of 4, 2 and 1 channels, not as a clamped CO tile,
 //    so depthwise convolutions (Opg = 1) do not compute CO times over.
-//      global (groups * ceil(Opg/CO), ceil(L/TT), B), local (1, 1, 1)
+//    A work-item runs `span` consecutive time tiles (1 for dense layers; more when a tile is
+//    little work, e.g. depthwise, as PoCL's cost per work-item would otherwise dominate).
+//      global (groups * ceil(Opg/CO), ceil(ceil(L/TT) / span), B), local (1, 1, 1)
 //
 // 2. GPU shape (conv_gpu): a work-group computes GCO output channels x GTT time steps. The input
 //    channels advance in slices of `slice` (<= CONV_GPU_CS, lowered by the host when local memory
@@ -174,16 +176,61 @@ void conv_cpu_tile(const int rows, const int edge,
     }
 }
 
+// All rows of one time tile: a CO tile, or the group's last channels when fewer than CO remain.
+static inline __attribute__((always_inline))
+void conv_cpu_rows(const int rows, __global const float* xg, __global const float* wo, const int wStride,
+                   __global const float* bias, const int hasBias, __global float* yo,
+                   const int Cpg, const int L, const int K, const int d, const int t0)
+{
+    // The window of taps reaches back H = (K-1)*d steps; only tiles that start within it, or end
+    // past L, need edge-aware loads.
+    const int edge = t0 < (K - 1) * d || t0 + CONV_TT > L;
+    if (rows == CONV_CPU_CO) {
+        if (edge)
+            conv_cpu_tile(CONV_CPU_CO, 1, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(CONV_CPU_CO, 0, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
+        return;
+    }
+    // Fewer than CO: in tiles of 4, 2 and 1 rows, so that a remainder still broadcasts each input
+    // vector against several weights (12 channels with CO = 8 run as 8 + 4, not 8 + 1 + 1 + 1 + 1).
+    int r = 0;
+    if (rows - r >= 4) {
+        if (edge)
+            conv_cpu_tile(4, 1, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(4, 0, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
+        r += 4;
+    }
+    if (rows - r >= 2) {
+        const long wr = (long)r * wStride, yr = (long)r * L;
+        if (edge)
+            conv_cpu_tile(2, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(2, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+        r += 2;
+    }
+    if (rows - r >= 1) {
+        const long wr = (long)r * wStride, yr = (long)r * L;
+        if (edge)
+            conv_cpu_tile(1, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+        else
+            conv_cpu_tile(1, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
+    }
+}
+
+// A work-item runs `span` consecutive time tiles: the host raises it above 1 when a tile is little
+// work (depthwise and other thin groups), where PoCL's per-work-item cost would otherwise dominate.
 __kernel void conv_cpu(__global const float* x, __global const float* w, __global const float* bias, int hasBias,
-                       __global float* y, int Cin, int Cout, int L, int K, int d, int groups)
+                       __global float* y, int Cin, int Cout, int L, int K, int d, int groups, int span)
 {
     const int Cpg = Cin / groups, Opg = Cout / groups;
     const int rowTiles = (Opg + CONV_CPU_CO - 1) / CONV_CPU_CO;
     const int g = get_global_id(0) / rowTiles;
     const int o0 = (get_global_id(0) % rowTiles) * CONV_CPU_CO;
-    const int t0 = get_global_id(1) * CONV_TT;
+    const int tile0 = get_global_id(1) * span;
     const int b = get_global_id(2);
-    if (g >= groups || t0 >= L)
+    if (g >= groups)
         return;
 
     const int o = g * Opg + o0;
@@ -191,44 +238,9 @@ __kernel void conv_cpu(__global const float* x, __global const float* w, __globa
     __global const float* xg = x + ((long)b * Cin + (long)g * Cpg) * L;
     __global const float* wo = w + (long)o * wStride;
     __global float* yo = y + ((long)b * Cout + o) * L;
-    // The window of taps reaches back H = (K-1)*d steps; only tiles that start within it, or end
-    // past L, need edge-aware loads.
-    const int edge = t0 < (K - 1) * d || t0 + CONV_TT > L;
     const int rows = min(CONV_CPU_CO, Opg - o0);
-
-    if (rows == CONV_CPU_CO) {
-        if (edge)
-            conv_cpu_tile(CONV_CPU_CO, 1, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(CONV_CPU_CO, 0, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
-        return;
-    }
-    // The group's last channels, fewer than CO: in tiles of 4, 2 and 1 rows, so that a remainder
-    // still broadcasts each input vector against several weights (12 channels with CO = 8 run as
-    // 8 + 4, not 8 + 1 + 1 + 1 + 1).
-    int r = 0;
-    if (rows - r >= 4) {
-        if (edge)
-            conv_cpu_tile(4, 1, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(4, 0, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, t0);
-        r += 4;
-    }
-    if (rows - r >= 2) {
-        const long wr = (long)r * wStride, yr = (long)r * L;
-        if (edge)
-            conv_cpu_tile(2, 1, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(2, 0, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-        r += 2;
-    }
-    if (rows - r >= 1) {
-        const long wr = (long)r * wStride, yr = (long)r * L;
-        if (edge)
-            conv_cpu_tile(1, 1, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(1, 0, xg, wo + wr, wStride, bias + o + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-    }
+    for (int s = 0; s < span && (tile0 + s) * CONV_TT < L; ++s)
+        conv_cpu_rows(rows, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, (tile0 + s) * CONV_TT);
 }
 
 // ---------------------------------------------------------------------------------------------

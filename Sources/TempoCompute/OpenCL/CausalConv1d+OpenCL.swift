@@ -41,9 +41,23 @@ extension OpenCLBackend {
         }
         let (channels, steps) = (tunables.convCPUChannels, 16 * tunables.convCPUVectors)
         let channelTiles = d.groups * ((d.outputsPerGroup + channels - 1) / channels)
+        let timeTiles = (d.length + steps - 1) / steps
+        let span = cpuTimeSpan(d, channelTiles: channelTiles, timeTiles: timeTiles)
         try launch(
-            program, "conv_cpu", global: [channelTiles, (d.length + steps - 1) / steps, d.batch], local: [1, 1, 1],
-            arguments)
+            program, "conv_cpu", global: [channelTiles, (timeTiles + span - 1) / span, d.batch], local: [1, 1, 1],
+            arguments + [.int(span)])
+    }
+
+    /// Time tiles per `conv_cpu` work-item: enough for about `minimumWork` vector FMAs each (a
+    /// depthwise tile is a few dozen, and PoCL's cost per work-item then outweighs it: B16, C128,
+    /// L1024, K3 depthwise ran ~2x faster with whole rows per work-item), while leaving at least
+    /// 16 work-items per compute unit.
+    private func cpuTimeSpan(_ d: CausalConv1dDescriptor, channelTiles: Int, timeTiles: Int) -> Int {
+        let minimumWork = 1024
+        let tileWork = d.channelsPerGroup * d.kernelSize * min(tunables.convCPUChannels, d.outputsPerGroup)
+            * tunables.convCPUVectors
+        let balanced = channelTiles * timeTiles * d.batch / (16 * max(record.device.computeUnits, 1))
+        return max(1, min((minimumWork + tileWork - 1) / tileWork, timeTiles, balanced))
     }
 
     /// The input channels `conv_gpu` stages per barrier pair: the tunable, halved until the weight
