@@ -48,6 +48,16 @@ struct OpenCLTunables: Sendable {
     let recurrentGPUUnits: Int
     let recurrentGPURows: Int
     let recurrentGPUDepth: Int
+    /// `causal_conv1d.cl`, CPU shape: output channels per work-item and float16 vectors of 16
+    /// time steps per work-item (their product is the work-item's accumulator count).
+    let convCPUChannels: Int
+    let convCPUVectors: Int
+    /// `causal_conv1d.cl`, GPU shape: the work-group tile (output channels x time steps), output
+    /// channels per work-item, and the most input channels staged in local memory at once.
+    let convGPUChannels: Int
+    let convGPUSteps: Int
+    let convGPUChannelsPerItem: Int
+    let convGPUSlice: Int
 
     init(record: OpenCLDeviceRecord) {
         let kind = record.device.kind
@@ -84,6 +94,16 @@ struct OpenCLTunables: Sendable {
         recurrentGPUUnits = record.maxWorkGroupSize >= 256 ? 64 : 16
         recurrentGPURows = record.maxWorkGroupSize >= 256 ? 4 : 1
         recurrentGPUDepth = 32
+        // 8 channels x 32 steps: 16 float16 accumulators, the notes' sweet spot; 2 vector loads
+        // and 8 broadcasts per 16 FMAs. Measured on PoCL 3.1 (B16, C128, L1024, K3, one thread):
+        // 8 x 32 and 6 x 64 alike, 4 x 64 ~10% slower at d = 1 (more unaligned loads per FMA).
+        (convCPUChannels, convCPUVectors) = (8, 2)
+        // 16 channels x 64 steps of 4-channel work-items: 256 work-items, as many as any GPU takes;
+        // a smaller device gets 16 steps (64 work-items).
+        convGPUChannels = 16
+        convGPUSteps = record.maxWorkGroupSize >= 256 ? 64 : 16
+        convGPUChannelsPerItem = 4
+        convGPUSlice = 8
     }
 
     /// Build options for one kernel file.
@@ -105,6 +125,12 @@ struct OpenCLTunables: Sendable {
             definitions = [
                 ("REC_GPU_UNITS", recurrentGPUUnits), ("REC_GPU_ROWS", recurrentGPURows),
                 ("REC_GPU_DEPTH", recurrentGPUDepth),
+            ]
+        case "causal_conv1d":
+            definitions = [
+                ("CONV_CPU_CO", convCPUChannels), ("CONV_CPU_TV", convCPUVectors),
+                ("CONV_GPU_CO", convGPUChannels), ("CONV_GPU_TT", convGPUSteps),
+                ("CONV_GPU_WPT", convGPUChannelsPerItem), ("CONV_GPU_CS", convGPUSlice),
             ]
         default: definitions = []
         }
