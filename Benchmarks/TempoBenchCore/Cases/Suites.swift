@@ -21,6 +21,7 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.recurrent("lstm", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.recurrent("gru", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.recurrent("rnn", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
+                Catalog.causalConv1d(batch: 4, inputChannels: 64, outputChannels: 64, length: 256, kernelSize: 3, dilation: 2),
             ]
         case .default:
             return [
@@ -36,6 +37,9 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.recurrentShapes.map { b, t, i, h in
                     Catalog.recurrent(op, batch: b, steps: t, inputSize: i, hiddenSize: h)
                 }
+            } + Catalog.causalConvDilations.map { dilation in
+                Catalog.causalConv1d(
+                    batch: 16, inputChannels: 128, outputChannels: 128, length: 1024, kernelSize: 3, dilation: dilation)
             }
         case .full:
             return Suite.default.cases + [
