@@ -195,28 +195,19 @@ void conv_cpu_rows(const int rows, __global const float* xg, __global const floa
     // Fewer than CO: in tiles of 4, 2 and 1 rows, so that a remainder still broadcasts each input
     // vector against several weights (12 channels with CO = 8 run as 8 + 4, not 8 + 1 + 1 + 1 + 1).
     int r = 0;
-    if (rows - r >= 4) {
-        if (edge)
-            conv_cpu_tile(4, 1, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(4, 0, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
-        r += 4;
+#define CONV_REMAINDER_TILE(N)                                                                          \
+    if (rows - r >= N) {                                                                                \
+        const long wr = (long)r * wStride, yr = (long)r * L;                                            \
+        if (edge)                                                                                       \
+            conv_cpu_tile(N, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);    \
+        else                                                                                            \
+            conv_cpu_tile(N, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);    \
+        r += N;                                                                                         \
     }
-    if (rows - r >= 2) {
-        const long wr = (long)r * wStride, yr = (long)r * L;
-        if (edge)
-            conv_cpu_tile(2, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(2, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-        r += 2;
-    }
-    if (rows - r >= 1) {
-        const long wr = (long)r * wStride, yr = (long)r * L;
-        if (edge)
-            conv_cpu_tile(1, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-        else
-            conv_cpu_tile(1, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);
-    }
+    CONV_REMAINDER_TILE(4)
+    CONV_REMAINDER_TILE(2)
+    CONV_REMAINDER_TILE(1)
+#undef CONV_REMAINDER_TILE
 }
 
 // A work-item runs `span` consecutive time tiles: the host raises it above 1 when a tile is little

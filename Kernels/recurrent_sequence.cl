@@ -576,17 +576,22 @@ static inline void rec_product_gpu(__local float* tile, const int gates, float* 
     }
 }
 
+// A GPU-shape work-group: direction d, unit panel p, the rows b0.. of its row group; this
+// work-item's batch row b and unit j; the step's h buffers and parameters.
+#define REC_GPU_GROUP                                                                                 \
+    __local float tile[REC_GPU_ROWS * REC_GPU_DEPTH];                                                 \
+    const int d = get_global_id(2);                                                                   \
+    const int p = get_group_id(0);                                                                    \
+    const int b0 = get_group_id(1) * REC_GPU_ROWS;                                                    \
+    const int b = b0 + get_local_id(1);                                                               \
+    const int j = p * REC_GPU_UNITS + get_local_id(0);                                                \
+    REC_PING_PONG                                                                                     \
+    const RecStep s = REC_STEP_INIT(d);
+
 __kernel __attribute__((reqd_work_group_size(REC_GPU_UNITS, REC_GPU_ROWS, 1)))
 void rec_gates_gpu(REC_STEP_PARAMS)
 {
-    __local float tile[REC_GPU_ROWS * REC_GPU_DEPTH];
-    const int d = get_global_id(2);
-    const int p = get_group_id(0);
-    const int b0 = get_group_id(1) * REC_GPU_ROWS;
-    const int b = b0 + get_local_id(1);
-    const int j = p * REC_GPU_UNITS + get_local_id(0);
-    REC_PING_PONG
-    const RecStep s = REC_STEP_INIT(d);
+    REC_GPU_GROUP
 
     float acc[REC_GATES];
     for (int g = 0; g < REC_GATES; ++g)
@@ -600,14 +605,7 @@ void rec_gates_gpu(REC_STEP_PARAMS)
 __kernel __attribute__((reqd_work_group_size(REC_GPU_UNITS, REC_GPU_ROWS, 1)))
 void rec_finish_gpu(REC_FINISH_PARAMS)
 {
-    __local float tile[REC_GPU_ROWS * REC_GPU_DEPTH];
-    const int d = get_global_id(2);
-    const int p = get_group_id(0);
-    const int b0 = get_group_id(1) * REC_GPU_ROWS;
-    const int b = b0 + get_local_id(1);
-    const int j = p * REC_GPU_UNITS + get_local_id(0);
-    REC_PING_PONG
-    const RecStep s = REC_STEP_INIT(d);
+    REC_GPU_GROUP
 
     float acc[1] = {0.0f};
     rec_product_gpu(tile, 1, acc, scratch + (d * B + b0) * H, H, B - b0, H,
