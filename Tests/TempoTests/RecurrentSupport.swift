@@ -49,12 +49,10 @@ struct ReferenceCase {
 
     func values(_ array: String) throws -> [Float] {
         let entry = try #require(arrays[array], "no array \(array) in case \(name)")
-        let data = try Data(contentsOf: Self.directory.appending(path: entry.file))
+        let values = try readFloats(Self.directory.appending(path: entry.file))
         let count = entry.shape.reduce(1, *)
-        try #require(data.count == 4 * count, "\(entry.file): \(data.count) bytes for \(count) floats")
-        return data.withUnsafeBytes { raw in
-            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        }
+        try #require(values.count == count, "\(entry.file): \(values.count) floats for shape \(entry.shape)")
+        return values
     }
 
     func tensor(_ array: String, device: Device) throws -> Tensor {
