@@ -1,4 +1,4 @@
-// vector_math.h -- tanh and sigmoid on 16 floats at once, branch-free. Under AVX-512 each
+// vector_math.h -- tanh, sigmoid and exp2 on 16 floats at once, branch-free. Under AVX-512 each
 // vector is one register; under AVX2 or SSE, clang splits it.
 #ifndef TEMPO_VECTOR_MATH_H
 #define TEMPO_VECTOR_MATH_H
@@ -38,6 +38,28 @@ TEMPO_INLINE v16 v16_tanh(v16 x) {
 TEMPO_INLINE v16 v16_sigmoid(v16 x) { return 0.5f + 0.5f * v16_tanh(0.5f * x); }
 
 TEMPO_INLINE v16 v16_relu(v16 x) { return __builtin_elementwise_max(x, (v16)0.0f); }
+
+/// 2^x, relative error below 2e-7 for x in [-126, 127]; exactly 0 below -126 and for -inf, so
+/// that a masked score (-inf) weighs nothing and a fully masked softmax row sums to 0. Larger x
+/// saturate at 2^127 (attention only ever asks for x <= 0).
+TEMPO_INLINE v16 v16_exp2(v16 x) {
+    const v16 c = __builtin_elementwise_min(__builtin_elementwise_max(x, (v16)-126.0f), (v16)127.0f);
+    // 2^x = 2^n * 2^f with n = round(x) and f in [-0.5, 0.5]; 2^f = e^(f ln 2) by its Taylor
+    // polynomial of degree 6 (truncation error (ln 2 / 2)^7 / 7! < 1.2e-7).
+    const v16 n = __builtin_elementwise_floor(c + 0.5f);
+    const v16 f = c - n;
+    v16 p = (v16)1.5403530393381609e-4f;
+    p = p * f + 1.3333558146428443e-3f;
+    p = p * f + 9.6181291076284772e-3f;
+    p = p * f + 5.5504108664821580e-2f;
+    p = p * f + 2.4022650695910071e-1f;
+    p = p * f + 6.9314718055994531e-1f;
+    p = p * f + 1.0f;
+    // 2^n by its exponent bits; a same-size vector cast is a bit cast.
+    const vi16 bits = (__builtin_convertvector(n, vi16) + 127) << 23;
+    const vi16 result = (vi16)(p * (v16)bits);
+    return (v16)(result & (x >= -126.0f));
+}
 
 /// The first `n` floats at `p` (n <= 16), zeros after them.
 TEMPO_INLINE v16 v16_load(const float *p, int n) {

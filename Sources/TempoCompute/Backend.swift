@@ -77,6 +77,16 @@ protocol Backend: AnyObject, Sendable {
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
         bias: (any DeviceBuffer)?, output: any DeviceBuffer) throws
 
+    // Attention: see ``AttentionDescriptor`` for the buffers and the semantics. Flash-style:
+    // working memory O(S*d), never the `[Sq, Sk]` scores.
+    func attention(
+        _ descriptor: AttentionDescriptor, query: any DeviceBuffer, key: any DeviceBuffer, value: any DeviceBuffer,
+        mask: (any DeviceBuffer)?, additiveMask: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+    // The attention probabilities `[B, h, Sq, Sk]`, materialised (O(S^2)), only when asked for.
+    func attentionProbabilities(
+        _ descriptor: AttentionDescriptor, query: any DeviceBuffer, key: any DeviceBuffer,
+        mask: (any DeviceBuffer)?, additiveMask: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
     func dropout(
         _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,

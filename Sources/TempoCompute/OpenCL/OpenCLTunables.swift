@@ -58,6 +58,16 @@ struct OpenCLTunables: Sendable {
     let convGPUSteps: Int
     let convGPUChannelsPerItem: Int
     let convGPUSlice: Int
+    /// `attention.cl`, CPU shape: float16 vectors of queries per work-item and keys per tile
+    /// (their product is the work-item's score accumulators), and work-items per compute unit.
+    let attentionCPUQueryVectors: Int
+    let attentionCPUKeys: Int
+    let attentionCPUItemsPerUnit: Int
+    /// `attention.cl`, GPU shape: queries (work-items) per work-group, keys per local-memory tile,
+    /// and the largest head dimension a work-item holds in private arrays.
+    let attentionGPUQueries: Int
+    let attentionGPUKeys: Int
+    let attentionGPUMaxDimension: Int
 
     init(record: OpenCLDeviceRecord) {
         let kind = record.device.kind
@@ -104,6 +114,14 @@ struct OpenCLTunables: Sendable {
         convGPUSteps = record.maxWorkGroupSize >= 256 ? 64 : 16
         convGPUChannelsPerItem = 4
         convGPUSlice = 8
+        // 2 vectors of queries x 8 keys: 16 float16 score accumulators, the notes' sweet spot.
+        (attentionCPUQueryVectors, attentionCPUKeys) = (2, 8)
+        // Blocks are handed out round-robin to this many work-items per unit: enough that uneven
+        // (causal) blocks even out, few enough that the scratch stays small.
+        attentionCPUItemsPerUnit = 32
+        attentionGPUQueries = record.maxWorkGroupSize >= 64 ? 64 : 16
+        attentionGPUKeys = 32
+        attentionGPUMaxDimension = 128
     }
 
     /// Build options for one kernel file.
@@ -131,6 +149,12 @@ struct OpenCLTunables: Sendable {
                 ("CONV_CPU_CO", convCPUChannels), ("CONV_CPU_TV", convCPUVectors),
                 ("CONV_GPU_CO", convGPUChannels), ("CONV_GPU_TT", convGPUSteps),
                 ("CONV_GPU_WPT", convGPUChannelsPerItem), ("CONV_GPU_CS", convGPUSlice),
+            ]
+        case "attention":
+            definitions = [
+                ("ATT_CPU_QV", attentionCPUQueryVectors), ("ATT_CPU_KT", attentionCPUKeys),
+                ("ATT_GPU_QB", attentionGPUQueries), ("ATT_GPU_KT", attentionGPUKeys),
+                ("ATT_GPU_MAXD", attentionGPUMaxDimension), ("ATT_GPU_MAXDV", attentionGPUMaxDimension),
             ]
         default: definitions = []
         }
