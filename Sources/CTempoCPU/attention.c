@@ -2,39 +2,51 @@
 // Ops/Attention.swift).
 //
 // A work item is one block of QB = 64 queries of one (batch, head). It keeps, per thread:
-//   qT [d][64]    the block's queries, transposed and multiplied by scale * log2(e)
-//   sT [KT][64]   the scores of one tile of KT keys, transposed (a row per key), then their weights
-//   oT [dv][64]   the output accumulator, transposed
-//   m, l [64]     the running maximum (base 2) and the running sum of the weights
-// and streams the head's keys and values in tiles of KT straight from the caller's arrays. The
-// transposed layout is what makes this work without packing K or V: in S^T = K Q^T a key row of K
-// is broadcast against contiguous vectors of 16 queries of qT (tile_product.h's register tile with
-// K as the rows), and in O^T += V^T P^T a value element is broadcast against the same 16-query
-// vectors of the weights. The online softmax then runs down columns: the max over a tile's keys is
-// an elementwise max of its rows, and the rescaling of oT is one multiply per vector.
+//   qT [d][QB]    the block's queries, transposed and multiplied by scale * log2(e)
+//   sT [RK][QB]   the scores of one step of RK keys, transposed (a row per key), then their weights
+//   oT [dv][QB]   the output accumulator, transposed
+//   m, l [QB]     the running maximum (base 2) and the running sum of the weights
+// and streams the head's keys and values RK at a time straight from the caller's arrays (K and V
+// of one head, 256 KiB at S = 512, d = 64, stay in L2 across the head's blocks). The transposed
+// layout is what makes this work without packing K or V: in S^T = K Q^T a key element is
+// broadcast against contiguous vectors of 16 queries of qT, and in O^T += V^T P^T a value element
+// is broadcast against the same 16-query vectors of the weights, which stay in registers for the
+// whole step. The online softmax runs down columns: the max over a step's keys is an elementwise
+// max of its rows, and rescaling oT is one multiply per vector, folded into the value update.
+//
+// The shape, measured at B8 h8 S512 d64 on one Zen 4 core (min of 15): QB = 64 with RK = 6 keys
+// per step (24 score accumulators, 6 broadcasts per 24 FMAs) ran full attention in ~40 ms; QB = 32
+// with RK = 8 (8 broadcasts per 16 FMAs) ~47-66 ms, with RK = 12 ~68 ms; a first version with 64-key
+// tiles of scores in memory, three passes over them and 64 x 64 blocks ~2x slower than the best.
 //
 // Scores are kept in base 2 (log2(e) is folded into the query scale and the additive mask), so the
 // weights are exp2(s - m) from vector_math.h. Masked scores are -inf and exp2 gives exactly 0
 // there; a column whose maximum is still -inf (every key so far masked) subtracts 0 instead, so
 // nothing is NaN, and a query with l = 0 at the end (every key masked) writes zeros.
 //
-// Causal blocks stop at the tile holding their last query's diagonal; only tiles crossing the
-// diagonal apply the causal mask. Blocks are handed out heaviest first (the last query blocks,
-// which see the most keys) from a shared counter, so the threads finish together.
+// Causal blocks stop at their last query's diagonal; only steps crossing the diagonal apply the
+// causal mask. Blocks are handed out heaviest first (the last query blocks, which see the most
+// keys) from a shared counter, so the threads finish together.
 #include "tempo_cpu.h"
 #include "thread_team.h"
-#include "tile_product.h"
 #include "vector_math.h"
 
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
+#ifndef ATTENTION_QV
+#define ATTENTION_QV 4  // vectors of 16 queries per block
+#endif
+#ifndef ATTENTION_RK
+#define ATTENTION_RK 6  // keys per step; RK * QV <= 24 accumulators
+#endif
+
 enum {
-    QB = 64,        // queries per block: 4 vectors of 16, tile_product's 4-vector panel width
-    QV = QB / 16,
-    KT = 64,        // keys per tile: sT is 16 KiB and the tile's K and V rows stay in L1/L2
-    VALUE_ROWS = 6  // value channels per O^T register tile: 6 x 4 = 24 accumulators
+    LANES = 16,
+    QV = ATTENTION_QV,  // vectors of 16 queries per block
+    QB = 16 * QV,       // queries per block
+    RK = ATTENTION_RK,  // keys per step, their scores in RK x QV registers
 };
 
 static const float LOG2E = 1.4426950408889634f;
@@ -51,47 +63,51 @@ typedef struct {
 static size_t round_up(size_t floats) { return (floats + 15) & ~(size_t)15; }
 
 static size_t thread_floats(const tempo_attention_args *a) {
-    return round_up((size_t)QB * a->head_dim) + (size_t)QB * KT + round_up((size_t)QB * a->value_dim) + 2 * QB;
+    return round_up((size_t)QB * a->head_dim) + (size_t)QB * RK + round_up((size_t)QB * a->value_dim) + 3 * QB
+        + round_up((size_t)RK * a->head_dim) + round_up((size_t)RK * a->value_dim);
 }
 
 size_t tempo_attention_workspace_size(const tempo_attention_args *a, int threads) {
     return thread_floats(a) * (size_t)(threads < 1 ? 1 : threads);
 }
 
-// oT[c0 + r][q] += sum_j v[j * ldv + r] * p[j][q] for r < MR, j < n, all 64 queries: MR value
-// channels of n keys against the tile's weights, in MR x 4 accumulators.
-#define DEFINE_VALUE_PRODUCT(MR)                                                                     \
-    TEMPO_INLINE void value_product_##MR(int n, const float *v, int ldv, const float *restrict p,   \
-                                         float *restrict o) {                                       \
-        v16 acc[MR][QV];                                                                             \
-        for (int r = 0; r < MR; r++)                                                                 \
-            for (int w = 0; w < QV; w++) acc[r][w] = *(const v16 *)(o + (r * QV + w) * LANES);      \
-        for (int j = 0; j < n; j++) {                                                                \
-            const v16 *pj = (const v16 *)(p + (size_t)j * QB);                                       \
-            const float *vj = v + (size_t)j * ldv;                                                   \
-            for (int r = 0; r < MR; r++) {                                                           \
-                const v16 a = (v16)vj[r];                                                            \
-                for (int w = 0; w < QV; w++) acc[r][w] += a * pj[w];                                 \
-            }                                                                                        \
-        }                                                                                            \
-        for (int r = 0; r < MR; r++)                                                                 \
-            for (int w = 0; w < QV; w++) *(v16 *)(o + (r * QV + w) * LANES) = acc[r][w];            \
+// sT[jj][q] = sum_c k[jj * ldk + c] * qT[c][q] for the RK keys of a step and the block's QB
+// queries: each key element broadcast against the QV query vectors, in RK x QV accumulators.
+// A function of its own, with loops of constant length over a local accumulator array, so that
+// the accumulators stay in registers (inlined into a longer body, clang kept them on the stack).
+TEMPO_INLINE void score_step(int d, const float *restrict k, int ldk, const float *restrict qT, float *restrict sT) {
+    v16 acc[RK][QV];
+    for (int jj = 0; jj < RK; jj++)
+        for (int w = 0; w < QV; w++) acc[jj][w] = (v16)0.0f;
+    for (int c = 0; c < d; c++) {
+        const v16 *q = (const v16 *)(qT + (size_t)c * QB);
+        for (int jj = 0; jj < RK; jj++) {
+            const v16 x = (v16)k[(size_t)jj * ldk + c];
+            for (int w = 0; w < QV; w++) acc[jj][w] += x * q[w];
+        }
     }
-DEFINE_VALUE_PRODUCT(1)
-DEFINE_VALUE_PRODUCT(2)
-DEFINE_VALUE_PRODUCT(3)
-DEFINE_VALUE_PRODUCT(4)
-DEFINE_VALUE_PRODUCT(5)
-DEFINE_VALUE_PRODUCT(6)
+    for (int jj = 0; jj < RK; jj++)
+        for (int w = 0; w < QV; w++) *(v16 *)(sT + jj * QB + w * LANES) = acc[jj][w];
+}
 
-TEMPO_INLINE void value_product(int rows, int n, const float *v, int ldv, const float *p, float *o) {
-    switch (rows) {
-    case 1: value_product_1(n, v, ldv, p, o); return;
-    case 2: value_product_2(n, v, ldv, p, o); return;
-    case 3: value_product_3(n, v, ldv, p, o); return;
-    case 4: value_product_4(n, v, ldv, p, o); return;
-    case 5: value_product_5(n, v, ldv, p, o); return;
-    default: value_product_6(n, v, ldv, p, o); return;
+// oT[c][q] = oT[c][q] * alpha[q] + sum_jj v[jj * ldv + c] * p[jj][q] for every value channel c: the
+// step's weights held in RK x QV registers, each value element broadcast against them.
+TEMPO_INLINE void value_step(int dv, const float *restrict v, int ldv, const float *restrict p,
+                             const float *restrict alpha, float *restrict oT) {
+    v16 weights[RK][QV];
+    for (int jj = 0; jj < RK; jj++)
+        for (int w = 0; w < QV; w++) weights[jj][w] = *(const v16 *)(p + jj * QB + w * LANES);
+    for (int c = 0; c < dv; c++) {
+        v16 *o = (v16 *)(oT + (size_t)c * QB);
+        v16 acc[QV];
+        // alpha read from memory each time: with 4 query vectors, 24 weights, 4 accumulators and
+        // 4 scales would not fit in 32 registers.
+        for (int w = 0; w < QV; w++) acc[w] = o[w] * *(const v16 *)(alpha + w * LANES);
+        for (int jj = 0; jj < RK; jj++) {
+            const v16 x = (v16)v[(size_t)jj * ldv + c];
+            for (int w = 0; w < QV; w++) acc[w] += x * weights[jj][w];
+        }
+        for (int w = 0; w < QV; w++) o[w] = acc[w];
     }
 }
 
@@ -119,34 +135,34 @@ TEMPO_INLINE void apply_masks(const tempo_attention_args *a, int b, int head, in
     }
 }
 
-// The online softmax over one tile of nk keys: turns sT into weights against the updated running
-// maximum, and rescales l and oT by how much the maximum grew.
-TEMPO_INLINE void online_softmax(int nk, int dv, float *sT, float *m, float *l, float *oT) {
+// The online softmax of one step: turns sT into weights against the updated running maximum m,
+// and leaves in alpha how much to scale what came before (l here, oT in value_step).
+TEMPO_INLINE void softmax_step(float *restrict sT, float *restrict m, float *restrict l, float *restrict alpha) {
     for (int w = 0; w < QV; w++) {
-        v16 tile_max = (v16)-INFINITY;
-        for (int jj = 0; jj < nk; jj++) tile_max = __builtin_elementwise_max(tile_max, *(v16 *)(sT + jj * QB + w * LANES));
-        const v16 old_max = *(v16 *)(m + w * LANES);
+        v16 s[RK];
+        for (int jj = 0; jj < RK; jj++) s[jj] = *(const v16 *)(sT + jj * QB + w * LANES);
+        v16 tile_max = s[0];
+        for (int jj = 1; jj < RK; jj++) tile_max = __builtin_elementwise_max(tile_max, s[jj]);
+        const v16 old_max = *(const v16 *)(m + w * LANES);
         const v16 new_max = __builtin_elementwise_max(old_max, tile_max);
         // A column still at -inf (all keys masked so far) subtracts 0, keeping -inf - -inf out.
         const v16 shift = (v16)((vi16)new_max & (new_max != (v16)-INFINITY));
-        const v16 alpha = v16_exp2(old_max - shift);
+        const v16 a = v16_exp2(old_max - shift);
         v16 sum = (v16)0.0f;
-        for (int jj = 0; jj < nk; jj++) {
-            v16 *s = (v16 *)(sT + jj * QB + w * LANES);
-            const v16 p = v16_exp2(*s - shift);
-            *s = p;
+        for (int jj = 0; jj < RK; jj++) {
+            const v16 p = v16_exp2(s[jj] - shift);
+            *(v16 *)(sT + jj * QB + w * LANES) = p;
             sum += p;
         }
         *(v16 *)(m + w * LANES) = new_max;
-        *(v16 *)(l + w * LANES) = *(v16 *)(l + w * LANES) * alpha + sum;
-        for (int c = 0; c < dv; c++) {
-            v16 *o = (v16 *)(oT + c * QB + w * LANES);
-            *o *= alpha;
-        }
+        *(v16 *)(l + w * LANES) = *(const v16 *)(l + w * LANES) * a + sum;
+        *(v16 *)(alpha + w * LANES) = a;
     }
 }
 
-static void run_block(const tempo_attention_args *a, float *scratch, int item, int blocks) {
+// Inlined into each per-CPU clone of run_thread: a plain static function would be compiled once,
+// for the baseline instruction set.
+TEMPO_INLINE void run_block(const tempo_attention_args *a, float *scratch, int item, int blocks) {
     const int d = a->head_dim, dv = a->value_dim;
     // Heaviest first: the last query block of every head, then the one before, ...
     const int block = blocks - 1 - item / (a->batch * a->heads);
@@ -159,9 +175,11 @@ static void run_block(const tempo_attention_args *a, float *scratch, int item, i
 
     float *qT = scratch;
     float *sT = qT + round_up((size_t)QB * d);
-    float *oT = sT + (size_t)QB * KT;
+    float *oT = sT + (size_t)QB * RK;
     float *m = oT + round_up((size_t)QB * dv);
-    float *l = m + QB;
+    float *l = m + QB, *alpha = l + QB;
+    float *kpad = alpha + QB;
+    float *vpad = kpad + round_up((size_t)RK * d);
 
     const float qscale = a->scale * LOG2E;
     for (int c = 0; c < d; c++) {
@@ -176,20 +194,25 @@ static void run_block(const tempo_attention_args *a, float *scratch, int item, i
 
     // Keys this block sees: up to its last query's diagonal when causal.
     const int end = a->causal && i0 + nq < a->keys ? i0 + nq : a->keys;
-    for (int j0 = 0; j0 < end; j0 += KT) {
-        const int nk = end - j0 < KT ? end - j0 : KT;
-        for (int jj = 0; jj < nk; jj += 6) {
-            const int rows = nk - jj < 6 ? nk - jj : 6;
-            const float *key_rows[6];
-            for (int r = 0; r < rows; r++) key_rows[r] = k + (size_t)(j0 + jj + r) * d;
-            tile_product(4, rows, d, key_rows, qT, sT + (size_t)jj * QB);
+    for (int j0 = 0; j0 < end; j0 += RK) {
+        const int nk = end - j0 < RK ? end - j0 : RK;
+        const float *ks = k + (size_t)j0 * d, *vs = v + (size_t)j0 * dv;
+        if (nk < RK) {
+            // The last, partial step reads zero-padded copies (its extra keys are masked below).
+            memset(kpad, 0, sizeof(float) * RK * d);
+            memset(vpad, 0, sizeof(float) * RK * dv);
+            memcpy(kpad, ks, sizeof(float) * nk * d);
+            memcpy(vpad, vs, sizeof(float) * nk * dv);
+            ks = kpad;
+            vs = vpad;
         }
+        score_step(d, ks, d, qT, sT);
+        if (nk < RK)
+            for (int jj = nk; jj < RK; jj++)
+                for (int r = 0; r < QB; r++) sT[jj * QB + r] = -INFINITY;
         apply_masks(a, b, head, i0, nq, j0, nk, sT);
-        online_softmax(nk, dv, sT, m, l, oT);
-        for (int c0 = 0; c0 < dv; c0 += VALUE_ROWS) {
-            const int rows = dv - c0 < VALUE_ROWS ? dv - c0 : VALUE_ROWS;
-            value_product(rows, nk, v + (size_t)j0 * dv + c0, dv, sT, oT + (size_t)c0 * QB);
-        }
+        softmax_step(sT, m, l, alpha);
+        value_step(dv, vs, dv, sT, alpha, oT);
     }
 
     float *out = a->out + ((size_t)bh * a->queries + i0) * dv;

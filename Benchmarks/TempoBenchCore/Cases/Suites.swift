@@ -22,6 +22,8 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.recurrent("gru", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.recurrent("rnn", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.causalConv1d(batch: 4, inputChannels: 64, outputChannels: 64, length: 256, kernelSize: 3, dilation: 2),
+                Catalog.attention(batch: 2, heads: 4, length: 128, headDimension: 32, causal: false),
+                Catalog.attention(batch: 2, heads: 4, length: 128, headDimension: 32, causal: true),
             ]
         case .default:
             return [
@@ -40,7 +42,13 @@ public enum Suite: String, CaseIterable, Sendable {
             } + Catalog.causalConvDilations.map { dilation in
                 Catalog.causalConv1d(
                     batch: 16, inputChannels: 128, outputChannels: 128, length: 1024, kernelSize: 3, dilation: dilation)
-            }
+            } + [false, true].map { causal in
+                Catalog.attention(batch: 8, heads: 8, length: 512, headDimension: 64, causal: causal)
+            } + [
+                // The memory case: S x S scores for 8 heads would be 2 GiB; flash attention's
+                // working memory (the work MB column) is the 16 MiB output and a few tiles.
+                Catalog.attention(batch: 1, heads: 8, length: 8192, headDimension: 64, causal: false),
+            ]
         case .full:
             return Suite.default.cases + [
                 Catalog.sgemm(m: 1000, n: 1000, k: 1000),
