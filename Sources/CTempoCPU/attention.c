@@ -36,10 +36,10 @@
 #include <string.h>
 
 #ifndef ATTENTION_QV
-#define ATTENTION_QV 4  // vectors of 16 queries per block
+#define ATTENTION_QV 4
 #endif
 #ifndef ATTENTION_RK
-#define ATTENTION_RK 6  // keys per step; RK * QV <= 24 accumulators
+#define ATTENTION_RK 6
 #endif
 
 enum {
@@ -90,26 +90,30 @@ TEMPO_INLINE void score_step(int d, const float *restrict k, int ldk, const floa
         for (int w = 0; w < QV; w++) *(v16 *)(sT + jj * QB + w * LANES) = acc[jj][w];
 }
 
-// oT[c][q] = oT[c][q] * alpha[q] + sum_jj v[jj * ldv + c] * p[jj][q] for every value channel c: the
-// step's weights held in RK x QV registers, each value element broadcast against them.
-TEMPO_INLINE void value_step(int dv, const float *restrict v, int ldv, const float *restrict p,
-                             const float *restrict alpha, float *restrict oT) {
-    v16 weights[RK][QV];
-    for (int jj = 0; jj < RK; jj++)
-        for (int w = 0; w < QV; w++) weights[jj][w] = *(const v16 *)(p + jj * QB + w * LANES);
-    for (int c = 0; c < dv; c++) {
-        v16 *o = (v16 *)(oT + (size_t)c * QB);
-        v16 acc[QV];
-        // alpha read from memory each time: with 4 query vectors, 24 weights, 4 accumulators and
-        // 4 scales would not fit in 32 registers.
-        for (int w = 0; w < QV; w++) acc[w] = o[w] * *(const v16 *)(alpha + w * LANES);
-        for (int jj = 0; jj < RK; jj++) {
-            const v16 x = (v16)v[(size_t)jj * ldv + c];
-            for (int w = 0; w < QV; w++) acc[w] += x * weights[jj][w];
-        }
-        for (int w = 0; w < QV; w++) o[w] = acc[w];
+// oT[c][q] = oT[c][q] * alpha[q] + sum_jj v[jj * ldv + c] * p[jj][q] for every value channel c
+// (alpha only when RESCALE): the step's weights held in RK x QV registers, each value element
+// broadcast against them.
+#define DEFINE_VALUE_STEP(NAME, RESCALE)                                                             \
+    TEMPO_INLINE void NAME(int dv, const float *restrict v, int ldv, const float *restrict p,       \
+                           const float *restrict alpha, float *restrict oT) {                       \
+        v16 weights[RK][QV];                                                                         \
+        for (int jj = 0; jj < RK; jj++)                                                              \
+            for (int w = 0; w < QV; w++) weights[jj][w] = *(const v16 *)(p + jj * QB + w * LANES);  \
+        for (int c = 0; c < dv; c++) {                                                               \
+            v16 *o = (v16 *)(oT + (size_t)c * QB);                                                   \
+            v16 acc[QV];                                                                             \
+            /* alpha from memory each time: 24 weights, 4 accumulators and 4 scales would not fit */ \
+            /* in 32 registers. */                                                                   \
+            for (int w = 0; w < QV; w++) acc[w] = RESCALE ? o[w] * *(const v16 *)(alpha + w * LANES) : o[w]; \
+            for (int jj = 0; jj < RK; jj++) {                                                        \
+                const v16 x = (v16)v[(size_t)jj * ldv + c];                                          \
+                for (int w = 0; w < QV; w++) acc[w] += x * weights[jj][w];                           \
+            }                                                                                        \
+            for (int w = 0; w < QV; w++) o[w] = acc[w];                                              \
+        }                                                                                            \
     }
-}
+DEFINE_VALUE_STEP(value_step, 0)
+DEFINE_VALUE_STEP(value_step_rescaled, 1)
 
 // The masks of one tile: sT[jj][r] for key j0 + jj and query i0 + r (r < nq; the padding queries
 // past the end are never written out, so their scores may stay as they are).
@@ -135,16 +139,27 @@ TEMPO_INLINE void apply_masks(const tempo_attention_args *a, int b, int head, in
     }
 }
 
-// The online softmax of one step: turns sT into weights against the updated running maximum m,
-// and leaves in alpha how much to scale what came before (l here, oT in value_step).
-TEMPO_INLINE void softmax_step(float *restrict sT, float *restrict m, float *restrict l, float *restrict alpha) {
+// How far a query's reference maximum may fall behind its true running maximum (base 2) before
+// the accumulators are rescaled: weights then reach at most 2^8, harmless in float32, and the
+// rescaling (a multiply per output element) happens only when the maximum jumps, a few times per
+// query instead of at every step (FlashAttention-4's conditional rescaling).
+static const float RESCALE_SLACK = 8.0f;
+
+// The online softmax of one step: turns sT into weights against the reference maximum m, moving
+// m up first in the lanes whose scores exceed it by more than RESCALE_SLACK (or where it is still
+// -inf). alpha receives the factor that scales what came before (1 where m did not move); the
+// return value says whether any lane moved, i.e. whether oT needs rescaling.
+TEMPO_INLINE int softmax_step(float *restrict sT, float *restrict m, float *restrict l, float *restrict alpha) {
+    vi16 moved_any = (vi16)0;
     for (int w = 0; w < QV; w++) {
         v16 s[RK];
         for (int jj = 0; jj < RK; jj++) s[jj] = *(const v16 *)(sT + jj * QB + w * LANES);
         v16 tile_max = s[0];
         for (int jj = 1; jj < RK; jj++) tile_max = __builtin_elementwise_max(tile_max, s[jj]);
         const v16 old_max = *(const v16 *)(m + w * LANES);
-        const v16 new_max = __builtin_elementwise_max(old_max, tile_max);
+        const vi16 moves = tile_max > old_max + RESCALE_SLACK;
+        const v16 new_max = (v16)(((vi16)tile_max & moves) | ((vi16)old_max & ~moves));
+        moved_any |= moves;
         // A column still at -inf (all keys masked so far) subtracts 0, keeping -inf - -inf out.
         const v16 shift = (v16)((vi16)new_max & (new_max != (v16)-INFINITY));
         const v16 a = v16_exp2(old_max - shift);
@@ -155,9 +170,14 @@ TEMPO_INLINE void softmax_step(float *restrict sT, float *restrict m, float *res
             sum += p;
         }
         *(v16 *)(m + w * LANES) = new_max;
-        *(v16 *)(l + w * LANES) = *(const v16 *)(l + w * LANES) * a + sum;
-        *(v16 *)(alpha + w * LANES) = a;
+        // Lanes that did not move keep l exactly (alpha would be 1 there, or 0 while still -inf,
+        // where l is 0 anyway).
+        const v16 scaled = *(const v16 *)(l + w * LANES) * (v16)(((vi16)a & moves) | ((vi16)(v16)1.0f & ~moves));
+        *(v16 *)(l + w * LANES) = scaled + sum;
+        *(v16 *)(alpha + w * LANES) = (v16)(((vi16)a & moves) | ((vi16)(v16)1.0f & ~moves));
     }
+    for (int l = 1; l < LANES; l++) moved_any[0] |= moved_any[l];
+    return moved_any[0] != 0;
 }
 
 // Inlined into each per-CPU clone of run_thread: a plain static function would be compiled once,
@@ -211,8 +231,8 @@ TEMPO_INLINE void run_block(const tempo_attention_args *a, float *scratch, int i
             for (int jj = nk; jj < RK; jj++)
                 for (int r = 0; r < QB; r++) sT[jj * QB + r] = -INFINITY;
         apply_masks(a, b, head, i0, nq, j0, nk, sT);
-        softmax_step(sT, m, l, alpha);
-        value_step(dv, vs, dv, sT, alpha, oT);
+        if (softmax_step(sT, m, l, alpha)) value_step_rescaled(dv, vs, dv, sT, alpha, oT);
+        else value_step(dv, vs, dv, sT, alpha, oT);
     }
 
     float *out = a->out + ((size_t)bh * a->queries + i0) * dv;

@@ -43,11 +43,15 @@ TEMPO_INLINE v16 v16_relu(v16 x) { return __builtin_elementwise_max(x, (v16)0.0f
 /// that a masked score (-inf) weighs nothing and a fully masked softmax row sums to 0. Larger x
 /// saturate at 2^127 (attention only ever asks for x <= 0).
 TEMPO_INLINE v16 v16_exp2(v16 x) {
-    const v16 c = __builtin_elementwise_min(__builtin_elementwise_max(x, (v16)-126.0f), (v16)127.0f);
-    // 2^x = 2^n * 2^f with n = round(x) and f in [-0.5, 0.5]; 2^f = e^(f ln 2) by its Taylor
-    // polynomial of degree 6 (truncation error (ln 2 / 2)^7 / 7! < 1.2e-7).
-    const v16 n = __builtin_elementwise_floor(c + 0.5f);
+    const v16 c = __builtin_elementwise_min(x, (v16)127.0f);
+    // 2^x = 2^n * 2^f with n = round(x) and f in [-0.5, 0.5]. Adding 1.5 * 2^23 rounds c to an
+    // integer in the low mantissa bits of t (|c| < 2^22), so n costs two adds and 2^n is
+    // (bits(t) + 127) << 23 (the bits of 1.5 * 2^23 shift out). Below -126 (and for -inf, whose
+    // lanes go NaN on the way) the final mask gives 0.
+    const v16 t = c + 12582912.0f;
+    const v16 n = t - 12582912.0f;
     const v16 f = c - n;
+    // 2^f = e^(f ln 2) by its Taylor polynomial of degree 6 (truncation error (ln 2 / 2)^7 / 7! < 1.2e-7).
     v16 p = (v16)1.5403530393381609e-4f;
     p = p * f + 1.3333558146428443e-3f;
     p = p * f + 9.6181291076284772e-3f;
@@ -55,8 +59,8 @@ TEMPO_INLINE v16 v16_exp2(v16 x) {
     p = p * f + 2.4022650695910071e-1f;
     p = p * f + 6.9314718055994531e-1f;
     p = p * f + 1.0f;
-    // 2^n by its exponent bits; a same-size vector cast is a bit cast.
-    const vi16 bits = (__builtin_convertvector(n, vi16) + 127) << 23;
+    // A same-size vector cast is a bit cast.
+    const vi16 bits = ((vi16)t + 127) << 23;
     const vi16 result = (vi16)(p * (v16)bits);
     return (v16)(result & (x >= -126.0f));
 }

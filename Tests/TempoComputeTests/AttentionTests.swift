@@ -69,6 +69,14 @@ struct AttentionTests {
             maskShape: [b, 1, sq, sk], additiveShape: [h, sq, sk]), probabilities: true)
     }
 
+    @Test("peaked softmax: a large scale makes the running maximum jump many times along a row")
+    func peakedScores() throws {
+        for causal in [false, true] {
+            try check(AttentionCase(queryLength: 300, keyLength: 300, headDimension: 8, causal: causal, scale: 6))
+            try check(AttentionCase(queryLength: 70, keyLength: 131, headDimension: 64, causal: causal, scale: 2))
+        }
+    }
+
     @Test("probabilities: rows sum to 1, causal rows are zero above the diagonal")
     func probabilities() throws {
         let c = AttentionCase(heads: 2, keyValueHeads: 1, queryLength: 9, keyLength: 12, headDimension: 4, causal: true)
