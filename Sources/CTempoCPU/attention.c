@@ -12,12 +12,15 @@
 // broadcast against contiguous vectors of 16 queries of qT, and in O^T += V^T P^T a value element
 // is broadcast against the same 16-query vectors of the weights, which stay in registers for the
 // whole step. The online softmax runs down columns: the max over a step's keys is an elementwise
-// max of its rows, and rescaling oT is one multiply per vector, folded into the value update.
+// max of its rows, and rescaling oT is one multiply per vector, folded into the value update and
+// skipped unless some query's maximum has jumped (see RESCALE_SLACK).
 //
-// The shape, measured at B8 h8 S512 d64 on one Zen 4 core (min of 15): QB = 64 with RK = 6 keys
-// per step (24 score accumulators, 6 broadcasts per 24 FMAs) ran full attention in ~40 ms; QB = 32
-// with RK = 8 (8 broadcasts per 16 FMAs) ~47-66 ms, with RK = 12 ~68 ms; a first version with 64-key
-// tiles of scores in memory, three passes over them and 64 x 64 blocks ~2x slower than the best.
+// The shape, measured at B8 h8 S512 d64 on one core of this machine (a 2-core AVX-512 Xeon; min
+// of 15 calls): QB = 64 with RK = 6 keys per step (24 score accumulators, 6 broadcasts per 24
+// FMAs) ran full attention in ~40 ms; QB = 32 with RK = 8 (8 broadcasts per 16 FMAs) ~47-66 ms,
+// with RK = 12 ~68 ms; a first version with 64-key tiles of scores in memory, three passes over
+// them and 64 x 64 blocks ~2x slower than the best. Rescaling only when a maximum jumps and the
+// cheaper exp2 took the best to ~37 ms.
 //
 // Scores are kept in base 2 (log2(e) is folded into the query scale and the additive mask), so the
 // weights are exp2(s - m) from vector_math.h. Masked scores are -inf and exp2 gives exactly 0
@@ -36,10 +39,10 @@
 #include <string.h>
 
 #ifndef ATTENTION_QV
-#define ATTENTION_QV 4
+#define ATTENTION_QV 4  // vectors of 16 queries per block
 #endif
 #ifndef ATTENTION_RK
-#define ATTENTION_RK 6
+#define ATTENTION_RK 6  // keys per step; RK * QV <= 24 accumulators
 #endif
 
 enum {

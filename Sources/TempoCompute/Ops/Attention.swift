@@ -164,12 +164,16 @@ struct AttentionDescriptor: Sendable, Hashable {
         }
         self.mask = try strides(mask, "mask")
         self.additiveMask = try strides(additiveMask, "additiveMask")
-        // The OpenCL kernels index within one head and one mask with 32-bit ints.
-        let largest = [queryLength * max(headDimension, valueDimension), keyLength * max(headDimension, valueDimension),
-                       (mask?.count ?? 0), (additiveMask?.count ?? 0)].max() ?? 0
+        // The kernels count heads, query blocks and elements within a head or mask in 32-bit ints.
+        let width = max(headDimension, valueDimension)
+        let largest = [
+            batch * heads * queryLength, queryLength * width, keyLength * width, mask?.count ?? 0,
+            additiveMask?.count ?? 0,
+        ].max() ?? 0
         guard largest < Int(Int32.max) else {
             throw TempoError.invalidArgument(
-                argument: "query", expected: "one head and each mask below 2^31 elements", actual: "\(largest) elements")
+                argument: "query", expected: "B*h*Sq, one head and each mask below 2^31 elements",
+                actual: "\(largest) elements")
         }
         self.batch = batch
         self.heads = heads
