@@ -24,11 +24,7 @@ struct AttentionTests {
 
     @Test("d 1, 8, 64, 80 with S 1, 7, 65, 300, full and causal, on every device", arguments: [1, 8, 64, 80])
     func sizes(headDimension: Int) throws {
-        for length in [1, 7, 65, 300] {
-            for causal in [false, true] {
-                try check(AttentionCase(queryLength: length, headDimension: headDimension, causal: causal))
-            }
-        }
+        for c in AttentionCase.sizes(headDimension: headDimension) { try check(c) }
     }
 
     @Test("grouped-query and multi-query heads, Sq != Sk, dv != d")

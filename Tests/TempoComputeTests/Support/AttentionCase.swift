@@ -45,6 +45,13 @@ struct AttentionCase: CustomStringConvertible, Sendable {
         return text
     }
 
+    /// The size grid of the issue: S 1, 7, 65, 300 (none a tile multiple), full and causal, at one d.
+    static func sizes(headDimension: Int) -> [AttentionCase] {
+        [1, 7, 65, 300].flatMap { length in
+            [false, true].map { AttentionCase(queryLength: length, headDimension: headDimension, causal: $0) }
+        }
+    }
+
     var queryShape: [Int] { [batch, heads, queryLength, headDimension] }
     var keyShape: [Int] { [batch, keyValueHeads, keyLength, headDimension] }
     var valueShape: [Int] { [batch, keyValueHeads, keyLength, valueDimension] }
