@@ -118,6 +118,73 @@ TEMPO_INLINE void score_step(int d, const float *restrict k, int ldk, const floa
 DEFINE_VALUE_STEP(value_step, 0)
 DEFINE_VALUE_STEP(value_step_rescaled, 1)
 
+// transpose16: t[j][i] = t[i][j] for 16 vectors of 16 floats, in four stages; stage m swaps bit m
+// of the vector index with bit m of the lane index (one two-source shuffle per output vector).
+#define TR_A1 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30
+#define TR_B1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+#define TR_A2 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define TR_B2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define TR_A4 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27
+#define TR_B4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define TR_A8 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23
+#define TR_B8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define TR_STAGE(M, A, B)                                                                           \
+    for (int v = 0; v < 16; v++) {                                                                  \
+        if (v & M) continue;                                                                        \
+        const v16 x = t[v], y = t[v | M];                                                           \
+        t[v] = __builtin_shufflevector(x, y, A);                                                    \
+        t[v | M] = __builtin_shufflevector(x, y, B);                                                \
+    }
+static inline __attribute__((always_inline)) void transpose16(v16 *t) {
+    TR_STAGE(1, TR_A1, TR_B1)
+    TR_STAGE(2, TR_A2, TR_B2)
+    TR_STAGE(4, TR_A4, TR_B4)
+    TR_STAGE(8, TR_A8, TR_B8)
+}
+
+// qT[c][r] = scale * q[r][c] for the block's rows r < nq (q rows d apart), zeros for the padding
+// rows: by 16 x 16 register transposes where the tile is whole (a scalar transpose cost ~4% of a
+// block at S = 512, d = 64), element by element at the edges.
+TEMPO_INLINE void pack_queries(const float *restrict q, int d, int nq, float scale, float *restrict qT) {
+    for (int r0 = 0; r0 < QB; r0 += 16) {
+        for (int c0 = 0; c0 < d; c0 += 16) {
+            if (r0 + 16 <= nq && c0 + 16 <= d) {
+                v16 t[16];
+                for (int i = 0; i < 16; i++) t[i] = *(const v16_unaligned *)(q + (size_t)(r0 + i) * d + c0) * scale;
+                transpose16(t);
+                for (int i = 0; i < 16; i++) *(v16 *)(qT + (size_t)(c0 + i) * QB + r0) = t[i];
+                continue;
+            }
+            const int columns = d - c0 < 16 ? d - c0 : 16;
+            for (int i = 0; i < columns; i++)
+                for (int r = r0; r < r0 + 16; r++)
+                    qT[(size_t)(c0 + i) * QB + r] = r < nq ? scale * q[(size_t)r * d + c0 + i] : 0.0f;
+        }
+    }
+}
+
+// out[r][c] = oT[c][r] / l[r] for r < nq (out rows dv apart), 0 where l[r] = 0 (every key masked).
+TEMPO_INLINE void write_output(const float *restrict oT, const float *restrict l, int dv, int nq, float *restrict out) {
+    for (int r0 = 0; r0 < nq; r0 += 16) {
+        const v16 sums = *(const v16 *)(l + r0);
+        float inverse[16];
+        *(v16_unaligned *)inverse = (v16)((vi16)(1.0f / sums) & (sums > 0.0f));
+        for (int c0 = 0; c0 < dv; c0 += 16) {
+            if (r0 + 16 <= nq && c0 + 16 <= dv) {
+                v16 t[16];
+                for (int i = 0; i < 16; i++) t[i] = *(const v16 *)(oT + (size_t)(c0 + i) * QB + r0);
+                transpose16(t);
+                for (int i = 0; i < 16; i++) *(v16_unaligned *)(out + (size_t)(r0 + i) * dv + c0) = t[i] * inverse[i];
+                continue;
+            }
+            const int columns = dv - c0 < 16 ? dv - c0 : 16;
+            for (int r = r0; r < r0 + 16 && r < nq; r++)
+                for (int i = 0; i < columns; i++)
+                    out[(size_t)r * dv + c0 + i] = oT[(size_t)(c0 + i) * QB + r] * inverse[r - r0];
+        }
+    }
+}
+
 // The masks of one tile: sT[jj][r] for key j0 + jj and query i0 + r (r < nq; the padding queries
 // past the end are never written out, so their scores may stay as they are).
 TEMPO_INLINE void apply_masks(const tempo_attention_args *a, int b, int head, int i0, int nq, int j0, int nk,
@@ -179,7 +246,7 @@ TEMPO_INLINE int softmax_step(float *restrict sT, float *restrict m, float *rest
         *(v16 *)(l + w * LANES) = scaled + sum;
         *(v16 *)(alpha + w * LANES) = (v16)(((vi16)a & moves) | ((vi16)(v16)1.0f & ~moves));
     }
-    for (int l = 1; l < LANES; l++) moved_any[0] |= moved_any[l];
+    for (int lane = 1; lane < LANES; lane++) moved_any[0] |= moved_any[lane];
     return moved_any[0] != 0;
 }
 
@@ -187,9 +254,10 @@ TEMPO_INLINE int softmax_step(float *restrict sT, float *restrict m, float *rest
 // for the baseline instruction set.
 TEMPO_INLINE void run_block(const tempo_attention_args *a, float *scratch, int item, int blocks) {
     const int d = a->head_dim, dv = a->value_dim;
-    // Heaviest first: the last query block of every head, then the one before, ...
-    const int block = blocks - 1 - item / (a->batch * a->heads);
-    const int bh = item % (a->batch * a->heads), b = bh / a->heads, head = bh % a->heads;
+    // Head by head, so that a head's keys and values stay in L2 across its blocks; within a head
+    // the heaviest (causal: latest) block first, so the light ones even out the threads' ends.
+    const int block = blocks - 1 - item % blocks;
+    const int bh = item / blocks, b = bh / a->heads, head = bh % a->heads;
     const int kv_head = head / (a->heads / a->kv_heads);
     const int i0 = block * QB, nq = a->queries - i0 < QB ? a->queries - i0 : QB;
     const float *q = a->q + ((size_t)bh * a->queries + i0) * d;
@@ -204,11 +272,7 @@ TEMPO_INLINE void run_block(const tempo_attention_args *a, float *scratch, int i
     float *kpad = alpha + QB;
     float *vpad = kpad + round_up((size_t)RK * d);
 
-    const float qscale = a->scale * LOG2E;
-    for (int c = 0; c < d; c++) {
-        for (int r = 0; r < nq; r++) qT[c * QB + r] = qscale * q[(size_t)r * d + c];
-        for (int r = nq; r < QB; r++) qT[c * QB + r] = 0.0f;
-    }
+    pack_queries(q, d, nq, a->scale * LOG2E, qT);
     memset(oT, 0, sizeof(float) * QB * dv);
     for (int r = 0; r < QB; r++) {
         m[r] = -INFINITY;
@@ -238,11 +302,7 @@ TEMPO_INLINE void run_block(const tempo_attention_args *a, float *scratch, int i
         else value_step(dv, vs, dv, sT, alpha, oT);
     }
 
-    float *out = a->out + ((size_t)bh * a->queries + i0) * dv;
-    for (int r = 0; r < nq; r++) {
-        const float inverse = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
-        for (int c = 0; c < dv; c++) out[(size_t)r * dv + c] = oT[c * QB + r] * inverse;
-    }
+    write_output(oT, l, dv, nq, a->out + ((size_t)bh * a->queries + i0) * dv);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
