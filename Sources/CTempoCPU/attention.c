@@ -220,7 +220,7 @@ static const float RESCALE_SLACK = 8.0f;
 // -inf). alpha receives the factor that scales what came before (1 where m did not move); the
 // return value says whether any lane moved, i.e. whether oT needs rescaling.
 TEMPO_INLINE int softmax_step(float *restrict sT, float *restrict m, float *restrict l, float *restrict alpha) {
-    vi16 moved_any = (vi16)0;
+    int moved_any = 0;
     for (int w = 0; w < QV; w++) {
         v16 s[RK];
         for (int jj = 0; jj < RK; jj++) s[jj] = *(const v16 *)(sT + jj * QB + w * LANES);
@@ -229,10 +229,9 @@ TEMPO_INLINE int softmax_step(float *restrict sT, float *restrict m, float *rest
         const v16 old_max = *(const v16 *)(m + w * LANES);
         const vi16 moves = tile_max > old_max + RESCALE_SLACK;
         const v16 new_max = (v16)(((vi16)tile_max & moves) | ((vi16)old_max & ~moves));
-        moved_any |= moves;
+        moved_any |= __builtin_reduce_or(moves) != 0;
         // A column still at -inf (all keys masked so far) subtracts 0, keeping -inf - -inf out.
         const v16 shift = (v16)((vi16)new_max & (new_max != (v16)-INFINITY));
-        const v16 a = v16_exp2(old_max - shift);
         v16 sum = (v16)0.0f;
         for (int jj = 0; jj < RK; jj++) {
             const v16 p = v16_exp2(s[jj] - shift);
@@ -240,14 +239,17 @@ TEMPO_INLINE int softmax_step(float *restrict sT, float *restrict m, float *rest
             sum += p;
         }
         *(v16 *)(m + w * LANES) = new_max;
-        // Lanes that did not move keep l exactly (alpha would be 1 there, or 0 while still -inf,
-        // where l is 0 anyway).
-        const v16 scaled = *(const v16 *)(l + w * LANES) * (v16)(((vi16)a & moves) | ((vi16)(v16)1.0f & ~moves));
-        *(v16 *)(l + w * LANES) = scaled + sum;
-        *(v16 *)(alpha + w * LANES) = (v16)(((vi16)a & moves) | ((vi16)(v16)1.0f & ~moves));
+        // Lanes that did not move keep their scale of 1 (alpha would be 1 there, or 0 while still
+        // -inf, where l and oT are 0 anyway); when none moved, the exp2 is not needed at all.
+        v16 scale = (v16)1.0f;
+        if (__builtin_reduce_or(moves) != 0) {
+            const v16 a = v16_exp2(old_max - shift);
+            scale = (v16)(((vi16)a & moves) | ((vi16)scale & ~moves));
+        }
+        *(v16 *)(l + w * LANES) = *(const v16 *)(l + w * LANES) * scale + sum;
+        *(v16 *)(alpha + w * LANES) = scale;
     }
-    for (int lane = 1; lane < LANES; lane++) moved_any[0] |= moved_any[lane];
-    return moved_any[0] != 0;
+    return moved_any;
 }
 
 // Inlined into each per-CPU clone of run_thread: a plain static function would be compiled once,
