@@ -301,3 +301,199 @@ void conv_gpu(__global const float* x, __global const float* w, __global const f
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Streaming step: the output column of the newest sample (Ops/CausalConv1dStep.swift)
+// ---------------------------------------------------------------------------------------------
+//
+//   y[b, o] = outAct(act(bias[o] + sum_k sum_c w[o, c, k] * tap_k[b, g*Cpg + c]) + residual[b, o])
+//
+// Layouts (row-major float32):
+//   x         [B, Cin]       the new sample; it is tap K-1
+//   hist      [S, B, Cin]    the history ring, S = (K-1)*d + 1 slots (a dummy buffer when K = 1):
+//                            tap k < K-1 is slot (position - (K-1-k)*d + S) % S
+//   residual  [B, Cout]      read only when hasResidual
+//   y         [B, Cout]
+//   act, outAct: 0 none, 1 relu, 2 tanh, 3 sigmoid, 4 gelu, 5 gelu (tanh approximation), as
+//   tempo_activation in the CPU backend.
+// Each kernel also copies x into slot `position`. That slot held the sample S steps back, which no
+// tap reads (taps reach (K-1)*d = S-1 steps back at most), so the copy cannot race with the reads
+// and the step is one launch.
+//
+// CPU shape (conv_step_cpu), groups = 1: one work-item owns a panel of 16*SV outputs for a block
+// of at most SR batch rows, in SR*SV float16 accumulators, and runs the whole (k, c) reduction
+// over the weight packed by conv_step_pack (panels contiguous along (k, c), as gemm.cl's packed B):
+//   packed[((panel*K + k)*Cin + c)*16*SV + j] = w[panel*16*SV + j, c, k], zero past Cout
+//   global (ceil(Cout / (16*SV)), ceil(B / SR), 1), local (1, 1, 1)
+// Direct shape (conv_step_direct), for groups > 1 on any device and for every step on GPUs: one
+// work-item per output, reading w in place.
+//   global (Cout, B, 1)
+
+#ifndef CONV_STEP_SR
+#define CONV_STEP_SR 6    // CPU shape: batch rows per work-item
+#endif
+#ifndef CONV_STEP_SV
+#define CONV_STEP_SV 4    // CPU shape: float16 vectors of outputs per work-item (panel = 16*SV)
+#endif
+#define CONV_STEP_PW (16 * CONV_STEP_SV)
+
+// The epilogue's activations, for float and float16 alike (select, isnan and the comparisons
+// give per-lane masks for vectors and 0/1 for scalars, which select reads correctly in both).
+// tanh is answered directly beyond |x| = 9, where it rounds to +-1 (PoCL 3.1's tanh returns
+// +-0.99999994 there and NaN at +-inf); the sigmoid takes exp of a non-positive argument only.
+#define CONV_STEP_DEFINE_ACTIVATE(T)                                                                  \
+    static inline T conv_step_sigmoid_##T(const T v)                                                 \
+    {                                                                                                 \
+        const T e = exp(-fabs(v));                                                                    \
+        return select(e / (1.0f + e), 1.0f / (1.0f + e), v >= (T)(0.0f));                             \
+    }                                                                                                 \
+    static inline T conv_step_activate_##T(const T v, const int f)                                   \
+    {                                                                                                 \
+        switch (f) {                                                                                  \
+        case 1: return select((T)(0.0f), v, (v > (T)(0.0f)) | isnan(v));                             \
+        case 2: return select(tanh(v), copysign((T)(1.0f), v), fabs(v) > (T)(9.0f));                  \
+        case 3: return conv_step_sigmoid_##T(v);                                                      \
+        case 4: return 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F));                                      \
+        case 5: return v * conv_step_sigmoid_##T(1.5957691216057308f * (v + 0.044715f * v * v * v));  \
+        default: return v;                                                                            \
+        }                                                                                             \
+    }
+CONV_STEP_DEFINE_ACTIVATE(float)
+CONV_STEP_DEFINE_ACTIVATE(float16)
+
+// Tap k's [B, Cin] samples.
+static inline __global const float* conv_step_tap(__global const float* x, __global const float* hist,
+                                                  const int B, const int Cin, const int K, const int d,
+                                                  const int S, const int position, const int k)
+{
+    if (k == K - 1)
+        return x;
+    return hist + (long)((position - (K - 1 - k) * d + S) % S) * B * Cin;
+}
+
+// One work-item per (output, input channel): the K weights of w[o, c, :] into their panel rows.
+__kernel void conv_step_pack(__global const float* w, __global float* packed, int Cin, int Cout, int K)
+{
+    const int o = get_global_id(0), c = get_global_id(1);
+    if (c >= Cin)
+        return;
+    const int panel = o / CONV_STEP_PW, j = o % CONV_STEP_PW;
+    for (int k = 0; k < K; ++k)
+        packed[(((long)panel * K + k) * Cin + c) * CONV_STEP_PW + j] = o < Cout ? w[((long)o * Cin + c) * K + k] : 0.0f;
+}
+
+// The epilogue of outputs [o, o + 16) (fewer at the end of Cout) of the output row starting at
+// `row`, from their sums.
+static inline void conv_step_finish(float16 value, __global const float* bias, const int hasBias,
+                                    __global const float* residual, const int hasResidual, __global float* y,
+                                    const long row, const int o, const int Cout, const int act, const int outAct)
+{
+    // A partial vector goes through private memory (OpenCL C has no dynamic lane index).
+    const int n = min(16, Cout - o);
+    float tmp[16];
+    if (hasBias) {
+        for (int e = 0; e < 16; ++e)
+            tmp[e] = e < n ? bias[o + e] : 0.0f;
+        value += vload16(0, tmp);
+    }
+    value = conv_step_activate_float16(value, act);
+    if (hasResidual) {
+        for (int e = 0; e < 16; ++e)
+            tmp[e] = e < n ? residual[row + o + e] : 0.0f;
+        value += vload16(0, tmp);
+    }
+    value = conv_step_activate_float16(value, outAct);
+    if (n == 16) {
+        vstore16(value, 0, y + row + o);
+    } else {
+        vstore16(value, 0, tmp);
+        for (int e = 0; e < n; ++e)
+            y[row + o + e] = tmp[e];
+    }
+}
+
+__kernel void conv_step_cpu(__global const float* x, __global float* hist, __global const float* packed,
+                            __global const float* bias, int hasBias, __global const float* residual, int hasResidual,
+                            __global float* y, int B, int Cin, int Cout, int K, int d, int S, int position,
+                            int act, int outAct)
+{
+    const int panel = get_global_id(0), block = get_global_id(1), blocks = (B + CONV_STEP_SR - 1) / CONV_STEP_SR;
+    if (block >= blocks)
+        return;
+    // Blocks as even as possible (16 rows as 6 + 5 + 5).
+    const int base = B / blocks, extra = B % blocks;
+    const int r0 = block * base + min(block, extra), rows = base + (block < extra ? 1 : 0);
+
+    float16 acc[CONV_STEP_SR][CONV_STEP_SV];
+    #pragma unroll
+    for (int r = 0; r < CONV_STEP_SR; ++r) {
+        #pragma unroll
+        for (int v = 0; v < CONV_STEP_SV; ++v)
+            acc[r][v] = (float16)(0.0f);
+    }
+    for (int k = 0; k < K; ++k) {
+        __global const float* a = conv_step_tap(x, hist, B, Cin, K, d, S, position, k) + (long)r0 * Cin;
+        __global const float* p = packed + ((long)panel * K + k) * Cin * CONV_STEP_PW;
+        for (int c = 0; c < Cin; ++c, p += CONV_STEP_PW) {
+            float16 wv[CONV_STEP_SV];
+            #pragma unroll
+            for (int v = 0; v < CONV_STEP_SV; ++v)
+                wv[v] = vload16(v, p);
+            #pragma unroll
+            for (int r = 0; r < CONV_STEP_SR; ++r) {
+                if (r < rows) {
+                    const float av = a[(long)r * Cin + c];
+                    #pragma unroll
+                    for (int v = 0; v < CONV_STEP_SV; ++v)
+                        acc[r][v] = CONV_MAD(av, wv[v], acc[r][v]);
+                }
+            }
+        }
+    }
+
+    // Guards rather than breaks, so that both loops unroll and acc stays in registers.
+    #pragma unroll
+    for (int r = 0; r < CONV_STEP_SR; ++r) {
+        #pragma unroll
+        for (int v = 0; v < CONV_STEP_SV; ++v) {
+            const int o = panel * CONV_STEP_PW + 16 * v;
+            if (r < rows && o < Cout)
+                conv_step_finish(acc[r][v], bias, hasBias, residual, hasResidual, y, (long)(r0 + r) * Cout, o, Cout,
+                                 act, outAct);
+        }
+    }
+
+    if (panel == 0 && S > 0) {
+        __global float* slot = hist + ((long)position * B + r0) * Cin;
+        for (int i = 0; i < rows * Cin; ++i)
+            slot[i] = x[(long)r0 * Cin + i];
+    }
+}
+
+__kernel void conv_step_direct(__global const float* x, __global float* hist, __global const float* w,
+                               __global const float* bias, int hasBias, __global const float* residual, int hasResidual,
+                               __global float* y, int B, int Cin, int Cout, int K, int d, int groups, int S, int position,
+                               int act, int outAct)
+{
+    const int o = get_global_id(0), b = get_global_id(1);
+    if (o >= Cout || b >= B)
+        return;
+    const int Cpg = Cin / groups, g = o / (Cout / groups);
+    __global const float* wo = w + (long)o * Cpg * K;
+    float sum = hasBias ? bias[o] : 0.0f;
+    for (int k = 0; k < K; ++k) {
+        __global const float* a = conv_step_tap(x, hist, B, Cin, K, d, S, position, k) + (long)b * Cin + g * Cpg;
+        for (int c = 0; c < Cpg; ++c)
+            sum = CONV_MAD(wo[c * K + k], a[c], sum);
+    }
+    float value = conv_step_activate_float(sum, act);
+    if (hasResidual)
+        value += residual[(long)b * Cout + o];
+    y[(long)b * Cout + o] = conv_step_activate_float(value, outAct);
+
+    // Work-item (o, b) copies channels o, o + Cout, ... of row b into the new sample's slot.
+    if (S > 0) {
+        for (int c = o; c < Cin; c += Cout)
+            hist[((long)position * B + b) * Cin + c] = x[(long)b * Cin + c];
+    }
+}

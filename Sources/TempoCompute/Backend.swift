@@ -77,6 +77,13 @@ protocol Backend: AnyObject, Sendable {
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
         bias: (any DeviceBuffer)?, output: any DeviceBuffer) throws
 
+    // Causal convolution step: see ``CausalConv1dStepDescriptor``. Writes the output and the
+    // input's slot of `history` (nil when K = 1); the caller advances the history's position.
+    func causalConv1dStep(
+        _ descriptor: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: (any DeviceBuffer)?,
+        output: any DeviceBuffer) throws
+
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
     func dropout(
         _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,

@@ -58,6 +58,10 @@ struct OpenCLTunables: Sendable {
     let convGPUSteps: Int
     let convGPUChannelsPerItem: Int
     let convGPUSlice: Int
+    /// `causal_conv1d.cl`, the step's CPU shape: batch rows and float16 vectors of outputs per
+    /// work-item (their product is its accumulator count; 16 x vectors is the packed panel width).
+    let convStepCPURows: Int
+    let convStepCPUVectors: Int
 
     init(record: OpenCLDeviceRecord) {
         let kind = record.device.kind
@@ -104,6 +108,8 @@ struct OpenCLTunables: Sendable {
         convGPUSteps = record.maxWorkGroupSize >= 256 ? 64 : 16
         convGPUChannelsPerItem = 4
         convGPUSlice = 8
+        // 6 x 4: 24 accumulators, as gemm.cl's and the CPU backend's step tiles.
+        (convStepCPURows, convStepCPUVectors) = (6, 4)
     }
 
     /// Build options for one kernel file.
@@ -131,6 +137,7 @@ struct OpenCLTunables: Sendable {
                 ("CONV_CPU_CO", convCPUChannels), ("CONV_CPU_TV", convCPUVectors),
                 ("CONV_GPU_CO", convGPUChannels), ("CONV_GPU_TT", convGPUSteps),
                 ("CONV_GPU_WPT", convGPUChannelsPerItem), ("CONV_GPU_CS", convGPUSlice),
+                ("CONV_STEP_SR", convStepCPURows), ("CONV_STEP_SV", convStepCPUVectors),
             ]
         default: definitions = []
         }

@@ -54,10 +54,33 @@ struct CausalConv1dDescriptor: Sendable, Hashable {
         guard input.rank == 3, input.shape.allSatisfy({ $0 >= 1 }) else {
             throw TempoError.shapeMismatch(argument: "input", expected: "[B, Cin, L] with every size at least 1", actual: input.shape)
         }
+        let filter = try CausalConv1dFilter(input: input, weight: weight, bias: bias, dilation: dilation, groups: groups)
+        self.batch = input.shape[0]
+        self.inputChannels = filter.inputChannels
+        self.outputChannels = filter.outputChannels
+        self.length = input.shape[2]
+        self.kernelSize = filter.kernelSize
+        self.dilation = dilation
+        self.groups = groups
+        self.hasBias = bias != nil
+    }
+}
+
+/// The validated weight side of a causal convolution, shared by the whole-sequence op and its
+/// streaming step: weight `[Cout, Cin/groups, K]`, bias `[Cout]` or none, dilation and groups,
+/// all on the input's device.
+struct CausalConv1dFilter {
+    var inputChannels: Int
+    var outputChannels: Int
+    var kernelSize: Int
+
+    /// - Parameter input: `[B, Cin, ...]`, for its channels and device (the caller checks the rest
+    ///   of its shape).
+    init(input: Tensor, weight: Tensor, bias: Tensor?, dilation: Int, groups: Int) throws {
+        let inputChannels = input.shape[1]
         guard dilation >= 1 else {
             throw TempoError.invalidArgument(argument: "dilation", expected: "at least 1", actual: "\(dilation)")
         }
-        let inputChannels = input.shape[1]
         guard groups >= 1, inputChannels % groups == 0 else {
             throw TempoError.invalidArgument(
                 argument: "groups", expected: "a divisor of the input channels \(inputChannels)", actual: "\(groups)")
@@ -87,13 +110,8 @@ struct CausalConv1dDescriptor: Sendable, Hashable {
                 throw TempoError.shapeMismatch(argument: "bias", expected: "[Cout] = [\(outputChannels)]", actual: bias.shape)
             }
         }
-        self.batch = input.shape[0]
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
-        self.length = input.shape[2]
         self.kernelSize = kernelSize
-        self.dilation = dilation
-        self.groups = groups
-        self.hasBias = bias != nil
     }
 }
