@@ -140,11 +140,14 @@ static void run_thread(void *context, int thread, int threads) {
     }
 }
 
-// Threads worth using: one alone below ~1 MFLOP, where waking a second thread and meeting it
-// costs about as much as it saves, and no more than there are items.
+// Threads worth using: one alone below 4 MFLOP (~25 us on one core), and no more than there are
+// items. A second thread pays only when its hand-off is small against the step: at B16 C128 K3
+// (1.6 MFLOP, ~10 us on one core) two threads gained 15% at best on a quiet machine, and on one
+// whose other core was busy (other processes, OpenBLAS's spinning workers) the caller waited for
+// the worker to be scheduled, 70 us a step against 11.5 on one thread.
 static int useful_threads(const tempo_conv_step_args *a, int items, int threads) {
     const double flops = 2.0 * a->batch * a->output * (double)(a->input / a->groups) * a->taps;
-    if (flops < 1e6 || threads < 1) return 1;
+    if (flops < 4e6 || threads < 1) return 1;
     return threads < items ? threads : items;
 }
 

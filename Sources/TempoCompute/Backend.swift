@@ -78,10 +78,10 @@ protocol Backend: AnyObject, Sendable {
         bias: (any DeviceBuffer)?, output: any DeviceBuffer) throws
 
     // Causal convolution step: see ``CausalConv1dStepDescriptor``. Writes the output and the
-    // input's slot of `history` (nil when K = 1); the caller advances the history's position.
+    // input's slot of `history.storage`; the caller advances the history's position.
     func causalConv1dStep(
         _ descriptor: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: (any DeviceBuffer)?,
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
         output: any DeviceBuffer) throws
 
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`

@@ -51,7 +51,7 @@ struct CausalConv1dStepTests {
         let c = CausalConvStepCase(
             batch: 2, inputChannels: 5, outputChannels: 7, length: 12, kernelSize: 3, dilation: 2, epilogue: StepEpilogue())
         for device in TestDevices.all {
-            let (weight, bias) = try c.parameters(on: device)
+            let (weight, bias) = try c.conv.parameters(on: device)
             let sequence = try Tensor(shape: [c.batch, c.inputChannels, c.length], values: c.x, device: device)
                 .causalConv1d(weight: weight, bias: bias, dilation: c.dilation).values
             let columns = (0..<c.length).map { t in (0..<c.batch * c.outputChannels).map { sequence[$0 * c.length + t] } }
@@ -59,12 +59,14 @@ struct CausalConv1dStepTests {
         }
     }
 
-    @Test("panels and row blocks: Cout 70 and 130 (partial 64-output panels), B 7 and 16, a TCN block's epilogue")
+    /// The last two are over 4 MFLOP a step, where the CPU splits a step between two threads
+    /// (panels and row blocks; (row, 16 outputs) items for groups).
+    @Test("panels and row blocks: Cout 70, 130, 200 (partial 64-output panels), B 1 to 32, threaded steps")
     func widerShapes() throws {
-        for (batch, input, output) in [(7, 33, 70), (16, 40, 130), (1, 128, 128)] {
+        for (batch, input, output, groups) in [(7, 33, 70, 1), (16, 40, 130, 1), (1, 128, 128, 1), (32, 128, 200, 1), (32, 256, 256, 2)] {
             let c = CausalConvStepCase(
-                batch: batch, inputChannels: input, outputChannels: output, length: 9, kernelSize: 3, dilation: 2,
-                epilogue: .tcnBlock)
+                batch: batch, inputChannels: input, outputChannels: output, length: groups == 1 ? 6 : 3, kernelSize: 3,
+                dilation: 2, groups: groups, epilogue: .tcnBlock)
             let expected = c.expected()
             for device in TestDevices.all {
                 expectSteps(try c.run(on: device), expected, c.tolerance, "\(c) on \(device.id)")
@@ -116,7 +118,7 @@ struct CausalConv1dStepTests {
             let c = CausalConvStepCase(
                 batch: 4, inputChannels: 8, outputChannels: 8, length: 1, kernelSize: kernelSize, dilation: 2,
                 groups: groups, epilogue: .tcnBlock)
-            let (weight, bias) = try c.parameters(on: device)
+            let (weight, bias) = try c.conv.parameters(on: device)
             let history = try c.makeHistory(on: device)
             let x = try Tensor.normal([4, 8], seed: 1, device: device)
             let residual = try Tensor.normal([4, 8], seed: 2, device: device)

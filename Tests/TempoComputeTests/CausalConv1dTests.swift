@@ -29,10 +29,15 @@ struct CausalConvCase: CustomStringConvertible, Sendable {
     var weight: [Float] { values(outputChannels * (inputChannels / groups) * kernelSize, 2) }
     var biasValues: [Float]? { bias ? values(outputChannels, 3) : nil }
 
+    /// The weight `[Cout, Cin/groups, K]` and the bias on `device`.
+    func parameters(on device: Device) throws -> (weight: Tensor, bias: Tensor?) {
+        (try Tensor(shape: [outputChannels, inputChannels / groups, kernelSize], values: weight, device: device),
+         try biasValues.map { try Tensor(shape: [outputChannels], values: $0, device: device) })
+    }
+
     func run(on device: Device) throws -> Tensor {
         let input = try Tensor(shape: [batch, inputChannels, length], values: x, device: device)
-        let w = try Tensor(shape: [outputChannels, inputChannels / groups, kernelSize], values: weight, device: device)
-        let b = try biasValues.map { try Tensor(shape: [outputChannels], values: $0, device: device) }
+        let (w, b) = try parameters(on: device)
         return try input.causalConv1d(weight: w, bias: b, dilation: dilation, groups: groups)
     }
 

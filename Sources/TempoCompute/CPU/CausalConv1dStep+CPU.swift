@@ -4,13 +4,14 @@ extension CPUBackend {
     /// One convolution step in `tempo_conv_step` (C, `causal_conv1d_step.c`): register-tiled
     /// products reading the taps in place from the input `[B, Cin]` and the history ring, with the
     /// epilogue fused, then the input copied into its ring slot. The weight `[Cout, Cin, K]` is
-    /// packed into panels once per weight buffer and kept in ``packedConvStepWeights``; grouped
-    /// convolutions read it in place.
+    /// packed into panels once per weight buffer and kept in ``packedConvStepWeights`` (and by the
+    /// history, for its next step); grouped convolutions read it in place.
     func causalConv1dStep(
-        _ d: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: (any DeviceBuffer)?,
+        _ step: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
         output: any DeviceBuffer
     ) throws {
+        let d = step.convolution
         var arguments = tempo_conv_step_args()
         arguments.batch = Int32(d.batch)
         arguments.input = Int32(d.inputChannels)
@@ -18,27 +19,29 @@ extension CPUBackend {
         arguments.taps = Int32(d.kernelSize)
         arguments.dilation = Int32(d.dilation)
         arguments.groups = Int32(d.groups)
-        arguments.slots = Int32(d.slots)
-        arguments.position = Int32(d.position)
+        arguments.slots = Int32(step.slots)
+        arguments.position = Int32(step.position)
         arguments.x = UnsafePointer(pointer(input))
-        arguments.history = history.map { pointer($0) }
+        arguments.history = history.storage.map { pointer($0) }
         arguments.w = UnsafePointer(pointer(weight))
         arguments.bias = bias.map { UnsafePointer(pointer($0)) }
         arguments.residual = residual.map { UnsafePointer(pointer($0)) }
-        arguments.activation = d.activation.cpuKernelActivation
-        arguments.output_activation = d.outputActivation.cpuKernelActivation
+        arguments.activation = step.activation.cpuKernelActivation
+        arguments.output_activation = step.outputActivation.cpuKernelActivation
         arguments.y = pointer(output)
 
         var packed: AlignedFloats?
         let packedCount = tempo_conv_step_packed_size(&arguments)
         if packedCount > 0 {
             // The packing depends on how the buffer is viewed, so the shape is part of the key.
-            packed = try packedConvStepWeights.prepared(
-                for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize)", bytes: packedCount * 4
-            ) {
-                let panels = try AlignedFloats(count: packedCount)
-                tempo_conv_step_pack(&arguments, panels.pointer)
-                return panels
+            packed = try history.preparedWeight(for: weight, sizes: d) {
+                try packedConvStepWeights.prepared(
+                    for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize)", bytes: packedCount * 4
+                ) {
+                    let panels = try AlignedFloats(count: packedCount)
+                    tempo_conv_step_pack(&arguments, panels.pointer)
+                    return panels
+                }
             }
         }
         counters.recordLaunches(1)

@@ -3,7 +3,7 @@ import TempoKernels
 extension OpenCLBackend {
     func causalConv1dStep(
         _ descriptor: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: (any DeviceBuffer)?,
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
         output: any DeviceBuffer
     ) throws {
         try causalConv1dStep(
@@ -20,20 +20,21 @@ extension OpenCLBackend {
     /// weight buffer only; it is kept in ``packedConvStepWeights``. Nothing moves between host
     /// and device: the ring position is a kernel argument.
     func causalConv1dStep(
-        _ d: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: (any DeviceBuffer)?,
+        _ step: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
         output: any DeviceBuffer, shape: OpenCLTunables.Shape
     ) throws {
+        let d = step.convolution
         let program = try program(.causalConv1d)
         // Absent buffers are never read (their flags are off, or S = 0); valid buffers stand in.
-        let head: [KernelArgument] = [.buffer(input), .buffer(history ?? input)]
+        let head: [KernelArgument] = [.buffer(input), .buffer(history.storage ?? input)]
         let epilogue: [KernelArgument] = [
-            .buffer(bias ?? weight), .int(d.hasBias ? 1 : 0), .buffer(residual ?? weight), .int(d.hasResidual ? 1 : 0),
+            .buffer(bias ?? weight), .int(d.hasBias ? 1 : 0), .buffer(residual ?? weight), .int(step.hasResidual ? 1 : 0),
             .buffer(output), .int(d.batch), .int(d.inputChannels), .int(d.outputChannels), .int(d.kernelSize),
             .int(d.dilation),
         ]
         let tail: [KernelArgument] = [
-            .int(d.slots), .int(d.position), .int(d.activation.kernelCode), .int(d.outputActivation.kernelCode),
+            .int(step.slots), .int(step.position), .int(step.activation.kernelCode), .int(step.outputActivation.kernelCode),
         ]
         guard shape == .cpu, d.groups == 1 else {
             try launch(
@@ -44,15 +45,17 @@ extension OpenCLBackend {
         let width = 16 * tunables.convStepCPUVectors
         let panels = (d.outputChannels + width - 1) / width
         let packedCount = panels * width * d.inputChannels * d.kernelSize
-        let packed = try packedConvStepWeights.prepared(
-            for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize),\(width)",
-            bytes: 4 * packedCount
-        ) {
-            let buffer = try allocate(count: packedCount)
-            try launch(
-                program, "conv_step_pack", global: [panels * width, d.inputChannels],
-                [.buffer(weight), .buffer(buffer), .int(d.inputChannels), .int(d.outputChannels), .int(d.kernelSize)])
-            return PackedWeight(buffer)
+        let packed = try history.preparedWeight(for: weight, sizes: d) {
+            try packedConvStepWeights.prepared(
+                for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize),\(width)",
+                bytes: 4 * packedCount
+            ) {
+                let buffer = try allocate(count: packedCount)
+                try launch(
+                    program, "conv_step_pack", global: [panels * width, d.inputChannels],
+                    [.buffer(weight), .buffer(buffer), .int(d.inputChannels), .int(d.outputChannels), .int(d.kernelSize)])
+                return PackedWeight(buffer)
+            }
         }
         let rows = tunables.convStepCPURows
         try launch(

@@ -55,14 +55,19 @@ struct CausalConv1dDescriptor: Sendable, Hashable {
             throw TempoError.shapeMismatch(argument: "input", expected: "[B, Cin, L] with every size at least 1", actual: input.shape)
         }
         let filter = try CausalConv1dFilter(input: input, weight: weight, bias: bias, dilation: dilation, groups: groups)
-        self.batch = input.shape[0]
-        self.inputChannels = filter.inputChannels
-        self.outputChannels = filter.outputChannels
-        self.length = input.shape[2]
-        self.kernelSize = filter.kernelSize
+        self.init(batch: input.shape[0], length: input.shape[2], filter: filter, dilation: dilation, groups: groups, hasBias: bias != nil)
+    }
+
+    /// The sizes of a validated filter over B sequences of L steps.
+    init(batch: Int, length: Int, filter: CausalConv1dFilter, dilation: Int, groups: Int, hasBias: Bool) {
+        self.batch = batch
+        inputChannels = filter.inputChannels
+        outputChannels = filter.outputChannels
+        self.length = length
+        kernelSize = filter.kernelSize
         self.dilation = dilation
         self.groups = groups
-        self.hasBias = bias != nil
+        self.hasBias = hasBias
     }
 }
 

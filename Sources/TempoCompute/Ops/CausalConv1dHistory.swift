@@ -36,6 +36,8 @@ public final class CausalConv1dHistory {
     private(set) var position = 0
     /// `[slots, B, Cin]`, nil when there are no slots.
     let storage: (any DeviceBuffer)?
+    /// The weight last stepped with and its prepared form (see ``preparedWeight(for:sizes:make:)``).
+    private var lastWeight: (source: any DeviceBuffer, sizes: CausalConv1dDescriptor, prepared: AnyObject)?
 
     /// A history of zeros.
     ///
@@ -96,6 +98,21 @@ public final class CausalConv1dHistory {
     func advance() {
         steps += 1
         if slots > 0 { position = position + 1 == slots ? 0 : position + 1 }
+    }
+
+    /// The prepared (packed) form of `weight` for a step of `sizes`, from `make` (the backend's
+    /// shared cache) unless it is the weight of this history's last step. A stream steps the same
+    /// weight every time, so all but its first step skip the shared cache's lock and key; the
+    /// history holds the weight buffer with its prepared form, so the identity cannot be reused.
+    func preparedWeight<Prepared: AnyObject>(
+        for weight: any DeviceBuffer, sizes: CausalConv1dDescriptor, make: () throws -> Prepared
+    ) rethrows -> Prepared {
+        if let last = lastWeight, last.source === weight, last.sizes == sizes, let prepared = last.prepared as? Prepared {
+            return prepared
+        }
+        let prepared = try make()
+        lastWeight = (weight, sizes, prepared)
+        return prepared
     }
 
     /// The sizes, as errors quote them.

@@ -33,10 +33,10 @@ extension Tensor {
         let d = try CausalConv1dStepDescriptor(
             input: self, weight: weight, bias: bias, dilation: dilation, groups: groups, history: history,
             activation: activation, residual: residual, outputActivation: outputActivation)
-        let (result, backend) = try output([d.batch, d.outputChannels])
+        let (result, backend) = try output([d.convolution.batch, d.convolution.outputChannels])
         try backend.causalConv1dStep(
             d, input: buffer, weight: weight.buffer, bias: bias?.buffer, residual: residual?.buffer,
-            history: history.storage, output: result.buffer)
+            history: history, output: result.buffer)
         history.advance()
         return result
     }
@@ -47,18 +47,8 @@ extension Tensor {
 /// `[B, Cout]` or none, history `[S, B, Cin]` (see ``CausalConv1dHistory``), output `[B, Cout]`,
 /// all row-major float32).
 struct CausalConv1dStepDescriptor: Sendable, Hashable {
-    /// B
-    var batch: Int
-    /// Cin
-    var inputChannels: Int
-    /// Cout
-    var outputChannels: Int
-    /// K
-    var kernelSize: Int
-    /// d
-    var dilation: Int
-    var groups: Int
-    var hasBias: Bool
+    /// The convolution's sizes, as a sequence of one step (L = 1).
+    var convolution: CausalConv1dDescriptor
     var hasResidual: Bool
     var activation: Activation?
     var outputActivation: Activation?
@@ -67,13 +57,6 @@ struct CausalConv1dStepDescriptor: Sendable, Hashable {
     /// The slot this step's sample is written to; tap `k` reads slot
     /// `(position - (K-1-k)*d + S) % S`, and tap `K-1` the input itself.
     var position: Int
-
-    /// Input channels each output reads: `Cin/groups`.
-    var channelsPerGroup: Int { inputChannels / groups }
-    /// Output channels per group: `Cout/groups`.
-    var outputsPerGroup: Int { outputChannels / groups }
-    /// `2*B*Cout*(Cin/groups)*K`.
-    var flops: Double { 2 * Double(batch * outputChannels) * Double(channelsPerGroup * kernelSize) }
 
     init(
         input: Tensor, weight: Tensor, bias: Tensor?, dilation: Int, groups: Int, history: CausalConv1dHistory,
@@ -103,13 +86,8 @@ struct CausalConv1dStepDescriptor: Sendable, Hashable {
                     actual: residual.shape)
             }
         }
-        batch = input.shape[0]
-        inputChannels = filter.inputChannels
-        outputChannels = filter.outputChannels
-        kernelSize = filter.kernelSize
-        self.dilation = dilation
-        self.groups = groups
-        hasBias = bias != nil
+        convolution = CausalConv1dDescriptor(
+            batch: input.shape[0], length: 1, filter: filter, dilation: dilation, groups: groups, hasBias: bias != nil)
         hasResidual = residual != nil
         self.activation = activation
         self.outputActivation = outputActivation

@@ -8,32 +8,38 @@ import Testing
 /// outputs computed in Double from the definitions (the convolution by `Reference.causalConv1d`
 /// over the whole sequence, the epilogue by `StepEpilogue`).
 struct CausalConvStepCase: CustomStringConvertible, Sendable {
-    var batch: Int
-    var inputChannels: Int
-    var outputChannels: Int
-    var length: Int
-    var kernelSize: Int
-    var dilation: Int
-    var groups = 1
-    var bias = true
+    /// The sizes and the seeded sequence, weight and bias, shared with the whole-sequence tests.
+    var conv: CausalConvCase
     var epilogue = StepEpilogue()
 
-    var description: String {
-        "B\(batch) Cin\(inputChannels) Cout\(outputChannels) L\(length) K\(kernelSize) d\(dilation) g\(groups)"
-            + (bias ? "" : " nobias") + " \(epilogue)"
+    init(
+        batch: Int, inputChannels: Int, outputChannels: Int, length: Int, kernelSize: Int, dilation: Int, groups: Int = 1,
+        bias: Bool = true, epilogue: StepEpilogue = StepEpilogue()
+    ) {
+        conv = CausalConvCase(
+            batch: batch, inputChannels: inputChannels, outputChannels: outputChannels, length: length,
+            kernelSize: kernelSize, dilation: dilation, groups: groups, bias: bias)
+        self.epilogue = epilogue
     }
 
-    private func values(_ count: Int, _ seed: UInt64) -> [Float] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<count).map { _ in generator.nextFloat(in: -1...1) }
-    }
+    var description: String { "\(conv) \(epilogue)" }
+    var batch: Int { conv.batch }
+    var inputChannels: Int { conv.inputChannels }
+    var outputChannels: Int { conv.outputChannels }
+    var length: Int { conv.length }
+    var kernelSize: Int { conv.kernelSize }
+    var dilation: Int { conv.dilation }
+    var groups: Int { conv.groups }
 
     /// `[B, Cin, L]`, the whole sequence.
-    var x: [Float] { values(batch * inputChannels * length, 11) }
-    var weight: [Float] { values(outputChannels * (inputChannels / groups) * kernelSize, 12) }
-    var biasValues: [Float]? { bias ? values(outputChannels, 13) : nil }
+    var x: [Float] { conv.x }
+
     /// `[L, B, Cout]`: step t's residual.
-    var residuals: [Float]? { epilogue.residual ? values(length * batch * outputChannels, 14) : nil }
+    var residuals: [Float]? {
+        guard epilogue.residual else { return nil }
+        var generator = SeededGenerator(seed: 14)
+        return (0..<length * batch * outputChannels).map { _ in generator.nextFloat(in: -1...1) }
+    }
 
     /// `x[:, :, t]` as `[B, Cin]`.
     func sample(_ x: [Float], at t: Int) -> [Float] {
@@ -46,9 +52,7 @@ struct CausalConvStepCase: CustomStringConvertible, Sendable {
 
     /// `[L][B * Cout]`: the expected output of every step.
     func expected() -> [[Float]] {
-        let y = Reference.causalConv1d(
-            x, weight: weight, bias: biasValues, batch: batch, inputChannels: inputChannels,
-            outputChannels: outputChannels, length: length, kernelSize: kernelSize, dilation: dilation, groups: groups)
+        let y = conv.reference()
         return (0..<length).map { t in
             let residual = self.residual(at: t)
             return (0..<batch * outputChannels).map { i in
@@ -57,16 +61,9 @@ struct CausalConvStepCase: CustomStringConvertible, Sendable {
         }
     }
 
-    /// The convolution's tolerance (Float32 sums of Cin/groups * K products in another order than
-    /// the Double reference) plus the activations' approximation error.
+    /// The convolution's tolerance plus the activations' approximation error.
     var tolerance: Tolerance {
-        Tolerance(absolute: 2e-6 * Float(inputChannels / groups * kernelSize).squareRoot() + 3e-6, relative: 2e-5)
-    }
-
-    /// The weight `[Cout, Cin/groups, K]` and bias on `device`.
-    func parameters(on device: Device) throws -> (weight: Tensor, bias: Tensor?) {
-        (try Tensor(shape: [outputChannels, inputChannels / groups, kernelSize], values: weight, device: device),
-         try biasValues.map { try Tensor(shape: [outputChannels], values: $0, device: device) })
+        Tolerance(absolute: conv.tolerance.absolute + 2e-6, relative: 2 * conv.tolerance.relative)
     }
 
     func makeHistory(on device: Device) throws -> CausalConv1dHistory {
@@ -95,7 +92,7 @@ struct CausalConvStepCase: CustomStringConvertible, Sendable {
             let y = try Tensor(shape: [batch, outputChannels], repeating: .nan, device: device)
             try backend.causalConv1dStep(
                 d, input: x.buffer, weight: weight.buffer, bias: bias?.buffer, residual: residual?.buffer,
-                history: history.storage, output: y.buffer, shape: shape)
+                history: history, output: y.buffer, shape: shape)
             history.advance()
             return y
         }
@@ -105,7 +102,7 @@ struct CausalConvStepCase: CustomStringConvertible, Sendable {
         on device: Device, history: CausalConv1dHistory?,
         step: (Tensor, Tensor, Tensor?, CausalConv1dHistory, Tensor?) throws -> Tensor
     ) throws -> [[Float]] {
-        let (weight, bias) = try parameters(on: device)
+        let (weight, bias) = try conv.parameters(on: device)
         let history = try history ?? makeHistory(on: device)
         let x = self.x
         return try (0..<length).map { t in
