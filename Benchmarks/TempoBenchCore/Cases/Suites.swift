@@ -22,6 +22,7 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.recurrent("gru", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.recurrent("rnn", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.causalConv1d(batch: 4, inputChannels: 64, outputChannels: 64, length: 256, kernelSize: 3, dilation: 2),
+                Catalog.causalConv1dStep(batch: 4, inputChannels: 64, outputChannels: 64, kernelSize: 3, dilation: 2),
             ]
         case .default:
             return [
@@ -51,7 +52,15 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.sgemm(m: 257, n: 33, k: 1000),
                 Catalog.softmax(rows: 8 * 8 * 2048, columns: 2048),
                 Catalog.layerNorm(rows: 8 * 512, columns: 2048),
-            ]
+            ] + [16, 1].flatMap { batch in
+                // A streaming TCN's step against recomputing its receptive field (61 samples for
+                // four blocks of K 3 at dilations 1, 2, 4, 8).
+                [
+                    Catalog.causalConv1dStep(batch: batch, inputChannels: 128, outputChannels: 128, kernelSize: 3, dilation: 1),
+                    Catalog.causalConv1d(
+                        batch: batch, inputChannels: 128, outputChannels: 128, length: 61, kernelSize: 3, dilation: 1),
+                ]
+            }
         }
     }
 

@@ -107,7 +107,8 @@ public final class CausalConv1dHistory {
     func preparedWeight<Prepared: AnyObject>(
         for weight: any DeviceBuffer, sizes: CausalConv1dDescriptor, make: () throws -> Prepared
     ) rethrows -> Prepared {
-        if let last = lastWeight, last.source === weight, last.sizes == sizes, let prepared = last.prepared as? Prepared {
+        // Field by field in place: binding `lastWeight` would copy (retain) the whole tuple.
+        if lastWeight?.source === weight, lastWeight?.sizes == sizes, let prepared = lastWeight?.prepared as? Prepared {
             return prepared
         }
         let prepared = try make()
