@@ -31,42 +31,33 @@
 #error "WEIGHT_NORM_WORKGROUP must be a power of two (the local reduction halves it)"
 #endif
 
-inline float weight_norm_sum16(float16 v) {
-    float8 a = v.lo + v.hi;
-    float4 b = a.lo + a.hi;
-    float2 c = b.lo + b.hi;
-    return c.x + c.y;
-}
-
 __kernel void weight_norm_rows(__global const float* v, __global const float* g, __global float* w,
                                int rows, int columns) {
     int row = get_global_id(0);
     if (row >= rows) return;
-    __global const float* in = v + (size_t)row * columns;
-    __global float* out = w + (size_t)row * columns;
-    int full = columns & ~15;
+    size_t base = (size_t)row * columns;
+    int vectors = columns / 16;
 
     float16 squares16 = (float16)(0.0f);
-    for (int c = 0; c < full; c += 16) { float16 x = vload16(0, in + c); squares16 += x * x; }
-    float squares = weight_norm_sum16(squares16);
-    for (int c = full; c < columns; ++c) squares += in[c] * in[c];
+    for (int i = 0; i < vectors; ++i) { float16 x = vload16(i, v + base); squares16 += x * x; }
+    float8 squares8 = squares16.lo + squares16.hi;
+    float squares = dot(squares8.lo + squares8.hi, (float4)(1.0f));
+    for (int c = 16 * vectors; c < columns; ++c) squares += v[base + c] * v[base + c];
     float scale = g[row] / sqrt(squares);
 
-    for (int c = 0; c < full; c += 16) vstore16(vload16(0, in + c) * scale, 0, out + c);
-    for (int c = full; c < columns; ++c) out[c] = in[c] * scale;
+    for (int i = 0; i < vectors; ++i) vstore16(vload16(i, v + base) * scale, i, w + base);
+    for (int c = 16 * vectors; c < columns; ++c) w[base + c] = v[base + c] * scale;
 }
 
 __kernel __attribute__((reqd_work_group_size(WEIGHT_NORM_WORKGROUP, 1, 1)))
 void weight_norm_workgroup(__global const float* v, __global const float* g, __global float* w,
                            int rows, int columns) {
     __local float partial[WEIGHT_NORM_WORKGROUP];
-    int row = get_group_id(0);
-    int lane = get_local_id(0);
-    __global const float* in = v + (size_t)row * columns;
-    __global float* out = w + (size_t)row * columns;
+    int row = get_group_id(0), lane = get_local_id(0);
+    size_t base = (size_t)row * columns;
 
     float squares = 0.0f;
-    for (int c = lane; c < columns; c += WEIGHT_NORM_WORKGROUP) squares += in[c] * in[c];
+    for (int c = lane; c < columns; c += WEIGHT_NORM_WORKGROUP) squares += v[base + c] * v[base + c];
     partial[lane] = squares;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int stride = WEIGHT_NORM_WORKGROUP / 2; stride > 0; stride >>= 1) {
@@ -74,5 +65,5 @@ void weight_norm_workgroup(__global const float* v, __global const float* g, __g
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     float scale = g[row] / sqrt(partial[0]);
-    for (int c = lane; c < columns; c += WEIGHT_NORM_WORKGROUP) out[c] = in[c] * scale;
+    for (int c = lane; c < columns; c += WEIGHT_NORM_WORKGROUP) w[base + c] = v[base + c] * scale;
 }

@@ -50,6 +50,7 @@ struct TCNTests {
                 try TemporalBlock(
                     inputChannels: inputChannels, outputChannels: outputChannels, kernelSize: 3, dilation: 2, device: device)
             }
+            #expect(block.receptiveField == 9)   // 2 convolutions of K 3 at d 2: 1 + 2*2*2
             #expect((block.downsample != nil) == (inputChannels != outputChannels))
             #expect(block.downsample?.weight.shape == (inputChannels != outputChannels ? [outputChannels, inputChannels, 1] : nil))
             try block.load(stateDict: randomParameters(for: block, seed: 8))
