@@ -84,6 +84,10 @@ protocol Backend: AnyObject, Sendable {
         bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
         output: any DeviceBuffer) throws
 
+    // Weight norm: `out[r, c] = v[r, c] * (g[r] / ||v[r, :]||_2)` for a `[rows, columns]` view of
+    // `v`; a zero row gives NaN, as in PyTorch (see `Tensor.weightNorm(g:)`).
+    func weightNorm(_ v: any DeviceBuffer, g: any DeviceBuffer, into out: any DeviceBuffer, rows: Int, columns: Int) throws
+
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
     func dropout(
         _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,

@@ -33,7 +33,7 @@ struct OpenCLTunables: Sendable {
     let gemmGPURowsPerItem: Int
     let gemmGPUColumnsPerItem: Int
     let gemmGPUVectorWidth: Int
-    /// `softmax.cl` and `layer_norm.cl`, GPU shape: work-items per row (a power of two).
+    /// `softmax.cl`, `layer_norm.cl` and `weight_norm.cl`, GPU shape: work-items per row (a power of two).
     let rowWorkGroup: Int
     /// `transpose.cl`, GPU shape: tile edge.
     let transposeTile: Int
@@ -125,6 +125,7 @@ struct OpenCLTunables: Sendable {
             ]
         case "softmax": definitions = [("SOFTMAX_WORKGROUP", rowWorkGroup)]
         case "layer_norm": definitions = [("LAYER_NORM_WORKGROUP", rowWorkGroup)]
+        case "weight_norm": definitions = [("WEIGHT_NORM_WORKGROUP", rowWorkGroup)]
         case "transpose": definitions = [("TRANSPOSE_TILE", transposeTile)]
         case "recurrent_sequence":
             // The CPU tile depends on the cell too: the op passes it with the cell's options.
