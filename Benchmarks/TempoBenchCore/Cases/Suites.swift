@@ -24,6 +24,7 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.causalConv1d(batch: 4, inputChannels: 64, outputChannels: 64, length: 256, kernelSize: 3, dilation: 2),
                 Catalog.causalConv1dStep(batch: 4, inputChannels: 64, outputChannels: 64, kernelSize: 3, dilation: 2),
                 Catalog.tcn(batch: 4, channels: 32, length: 256, kernelSize: 3, blocks: 2),
+                Catalog.tcnStep(batch: 4, channels: 32, kernelSize: 3, blocks: 2),
             ]
         case .default:
             return [
@@ -42,7 +43,14 @@ public enum Suite: String, CaseIterable, Sendable {
             } + Catalog.causalConvDilations.map { dilation in
                 Catalog.causalConv1d(
                     batch: 16, inputChannels: 128, outputChannels: 128, length: 1024, kernelSize: 3, dilation: dilation)
-            } + [Catalog.tcn(batch: 16, channels: 128, length: 1024, kernelSize: 3, blocks: 4)]
+            } + [Catalog.tcn(batch: 16, channels: 128, length: 1024, kernelSize: 3, blocks: 4)] + [16, 1].flatMap { batch in
+                // A streaming TCN's step against recomputing the window it sees (the receptive
+                // field, 61 samples for four blocks of K 3).
+                [
+                    Catalog.tcnStep(batch: batch, channels: 128, kernelSize: 3, blocks: 4),
+                    Catalog.tcn(batch: batch, channels: 128, length: 61, kernelSize: 3, blocks: 4),
+                ]
+            }
         case .full:
             return Suite.default.cases + [
                 Catalog.sgemm(m: 1000, n: 1000, k: 1000),
