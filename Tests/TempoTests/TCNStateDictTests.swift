@@ -120,4 +120,25 @@ struct TCNStateDictTests {
         let x = try Tensor.normal([2, 3, 20], seed: 12, device: device)
         #expect(bits(try copy(x).values) == bits(try original(x).values))
     }
+
+    /// `Fixtures/tcn_locuslab`: locuslab's own `TemporalConvNet(3, [6, 6, 4], kernel_size=3)` code run
+    /// by PyTorch 2.15 in eval mode (make_fixture.py), its state_dict saved as PyTorch gives it.
+    @Test("a state_dict saved from locuslab's TemporalConvNet loads unchanged and gives PyTorch's output, whole and streamed", arguments: allDevices)
+    func locuslabFixture(device: Device) throws {
+        let directory = fixturesDirectory.appending(path: "tcn_locuslab")
+        let tcn = try TCN(inputChannels: 3, channels: [6, 6, 4], kernelSize: 3, device: device)
+        try tcn.load(safetensors: directory.appending(path: "model.safetensors"))
+        tcn.eval()
+        let io = try SafetensorsFile(contentsOf: directory.appending(path: "io.safetensors"))
+        let x = try io.tensor("x", device: device)
+        let expected = try io.values("y")
+        let y = try tcn(x)
+        #expect(y.shape == [2, 4, 40])
+        // Float32 in PyTorch and in Tempo, six convolutions deep, values ~1.
+        let tolerance = Tolerance(absolute: 1e-5, relative: 1e-4)
+        expectClose(try y.values, expected, tolerance, "TCN vs PyTorch on \(device.id)")
+        let state = try tcn.makeStreamingState(batch: 2)
+        let streamed = try TCNStreamingTests.streamed(x, outputChannels: 4) { try tcn.step($0, state: state) }
+        expectClose(streamed, expected, tolerance, "streamed TCN vs PyTorch on \(device.id)")
+    }
 }
