@@ -103,6 +103,37 @@ void tempo_conv_step_pack(const tempo_conv_step_args *args, float *packed);
 /// number of threads used.
 int tempo_conv_step(const tempo_conv_step_args *args, const float *packed, int threads);
 
+/// The largest dilation `tempo_causal_conv` takes: an item's inputs span ~5d steps per channel.
+#define TEMPO_CAUSAL_CONV_MAX_DILATION 64
+
+/// A dilated causal convolution with K = 3 over whole sequences, groups = 1, by Winograd's F(2,3)
+/// (2/3 of the direct FLOPs): row-major float32,
+/// y[b, o, t] = bias[o] + sum_c sum_k w[o, c, k] * x[b, c, t - (2-k)*d], zeros before t = 0.
+typedef struct {
+    int batch, input, output, length, taps, dilation;  // B, Cin, Cout, L, K (3), d
+    const float *x;     // [B, Cin, L]
+    const float *bias;  // [Cout] or NULL
+    float *y;           // [B, Cout, L]
+} tempo_causal_conv_args;
+
+/// Whether `tempo_causal_conv` takes these sizes: K = 3 and d <= TEMPO_CAUSAL_CONV_MAX_DILATION.
+int tempo_causal_conv_supported(const tempo_causal_conv_args *args);
+
+/// Floats of the packed weight.
+size_t tempo_causal_conv_packed_size(const tempo_causal_conv_args *args);
+
+/// Transforms and packs `w` `[Cout, Cin, 3]` for `tempo_causal_conv`; depends only on the weight
+/// and the sizes.
+void tempo_causal_conv_pack(const tempo_causal_conv_args *args, const float *w, float *packed);
+
+/// Floats of scratch `tempo_causal_conv` needs on `threads` threads.
+size_t tempo_causal_conv_workspace_size(const tempo_causal_conv_args *args, int threads);
+
+/// Runs the convolution on up to `threads` threads from the packed weight; `workspace` holds
+/// `tempo_causal_conv_workspace_size(args, threads)` floats, 64-byte aligned. Returns the number
+/// of threads used.
+int tempo_causal_conv(const tempo_causal_conv_args *args, const float *packed, float *workspace, int threads);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,7 @@ extension CPUBackend {
     /// One convolution step in `tempo_conv_step` (C, `causal_conv1d_step.c`): register-tiled
     /// products reading the taps in place from the input `[B, Cin]` and the history ring, with the
     /// epilogue fused, then the input copied into its ring slot. The weight `[Cout, Cin, K]` is
-    /// packed into panels once per weight buffer and kept in ``packedConvStepWeights`` (and by the
+    /// packed into panels once per weight buffer and kept in ``packedConvolutionWeights`` (and by the
     /// history, for its next step); grouped convolutions read it in place.
     func causalConv1dStep(
         _ step: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
@@ -35,7 +35,7 @@ extension CPUBackend {
         if packedCount > 0 {
             // The packing depends on how the buffer is viewed, so the shape is part of the key.
             packed = try history.preparedWeight(for: weight, sizes: d) {
-                try packedConvStepWeights.prepared(
+                try packedConvolutionWeights.prepared(
                     for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize)", bytes: packedCount * 4
                 ) {
                     let panels = try AlignedFloats(count: packedCount)

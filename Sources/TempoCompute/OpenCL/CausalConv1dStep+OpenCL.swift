@@ -17,7 +17,7 @@ extension OpenCLBackend {
     /// `Kernels/causal_conv1d.cl` for why that cannot race with the taps): `conv_step_cpu` over
     /// the weight packed into panels for the CPU shape with one group, else `conv_step_direct`
     /// reading the weight in place. The packing is one more launch, on the first step with a
-    /// weight buffer only; it is kept in ``packedConvStepWeights``. Nothing moves between host
+    /// weight buffer only; it is kept in ``packedConvolutionWeights``. Nothing moves between host
     /// and device: the ring position is a kernel argument.
     func causalConv1dStep(
         _ step: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
@@ -46,7 +46,7 @@ extension OpenCLBackend {
         let panels = (d.outputChannels + width - 1) / width
         let packedCount = panels * width * d.inputChannels * d.kernelSize
         let packed = try history.preparedWeight(for: weight, sizes: d) {
-            try packedConvStepWeights.prepared(
+            try packedConvolutionWeights.prepared(
                 for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize),\(width)",
                 bytes: 4 * packedCount
             ) {
