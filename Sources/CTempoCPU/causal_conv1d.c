@@ -78,38 +78,50 @@ size_t tempo_causal_conv_workspace_size(const tempo_causal_conv_args *a, int thr
     return (size_t)(threads < 1 ? 1 : threads) * thread_floats(a);
 }
 
-// tile[r][j] = sum_c u[c][r] * v[c][j] for MR channels (MR <= 6) and 64 pairs.
-#define DEFINE_WINO_TILE(MR)                                                                           \
-    TEMPO_INLINE void wino_tile_##MR(int C, const float *v, const float *u, float *tile) {             \
-        v16 acc[MR][WINO_VECTORS];                                                                     \
+// tile[r][j] = sum_c u[c][r] * v[c][j] for MR channels (MR <= 6) and NV*16 pairs (NV <= 4).
+#define DEFINE_WINO_TILE(MR, NV)                                                                       \
+    TEMPO_INLINE void wino_tile_##MR##x##NV(int C, const float *v, const float *u, float *tile) {      \
+        v16 acc[MR][NV];                                                                               \
         for (int r = 0; r < MR; r++)                                                                   \
-            for (int q = 0; q < WINO_VECTORS; q++) acc[r][q] = (v16)0.0f;                              \
+            for (int q = 0; q < NV; q++) acc[r][q] = (v16)0.0f;                                        \
         for (int c = 0; c < C; c++, v += WINO_STRIDE, u += WINO_ROWS) {                                \
-            v16 in[WINO_VECTORS];                                                                      \
-            for (int q = 0; q < WINO_VECTORS; q++) in[q] = *(const v16 *)(v + q * WINO_LANES);         \
+            v16 in[NV];                                                                                \
+            for (int q = 0; q < NV; q++) in[q] = *(const v16 *)(v + q * WINO_LANES);                   \
             for (int r = 0; r < MR; r++) {                                                             \
                 const v16 weight = (v16)u[r];                                                          \
-                for (int q = 0; q < WINO_VECTORS; q++) acc[r][q] += weight * in[q];                    \
+                for (int q = 0; q < NV; q++) acc[r][q] += weight * in[q];                              \
             }                                                                                          \
         }                                                                                              \
         for (int r = 0; r < MR; r++)                                                                   \
-            for (int q = 0; q < WINO_VECTORS; q++) *(v16 *)(tile + r * WINO_PAIRS + q * WINO_LANES) = acc[r][q]; \
+            for (int q = 0; q < NV; q++) *(v16 *)(tile + r * WINO_PAIRS + q * WINO_LANES) = acc[r][q]; \
     }
-DEFINE_WINO_TILE(1)
-DEFINE_WINO_TILE(2)
-DEFINE_WINO_TILE(3)
-DEFINE_WINO_TILE(4)
-DEFINE_WINO_TILE(5)
-DEFINE_WINO_TILE(6)
+#define DEFINE_WINO_TILES(MR) DEFINE_WINO_TILE(MR, 1) DEFINE_WINO_TILE(MR, 2) DEFINE_WINO_TILE(MR, 3) DEFINE_WINO_TILE(MR, 4)
+DEFINE_WINO_TILES(1)
+DEFINE_WINO_TILES(2)
+DEFINE_WINO_TILES(3)
+DEFINE_WINO_TILES(4)
+DEFINE_WINO_TILES(5)
+DEFINE_WINO_TILES(6)
 
-TEMPO_INLINE void wino_tile(int rows, int C, const float *v, const float *u, float *tile) {
+// A sequence's last item may need fewer than 64 pairs: a kernel per vector count, so that its
+// tail costs what it computes (L = 61 needs 31 pairs, 2 vectors, not 4).
+#define WINO_TILE_CASE(MR)                                                                             \
+    case MR:                                                                                           \
+        switch (vectors) {                                                                             \
+        case 1: wino_tile_##MR##x1(C, v, u, tile); return;                                             \
+        case 2: wino_tile_##MR##x2(C, v, u, tile); return;                                             \
+        case 3: wino_tile_##MR##x3(C, v, u, tile); return;                                             \
+        default: wino_tile_##MR##x4(C, v, u, tile); return;                                            \
+        }
+TEMPO_INLINE void wino_tile(int rows, int vectors, int C, const float *v, const float *u, float *tile) {
     switch (rows) {
-    case 1: wino_tile_1(C, v, u, tile); return;
-    case 2: wino_tile_2(C, v, u, tile); return;
-    case 3: wino_tile_3(C, v, u, tile); return;
-    case 4: wino_tile_4(C, v, u, tile); return;
-    case 5: wino_tile_5(C, v, u, tile); return;
-    default: wino_tile_6(C, v, u, tile); return;
+    WINO_TILE_CASE(1)
+    WINO_TILE_CASE(2)
+    WINO_TILE_CASE(3)
+    WINO_TILE_CASE(4)
+    WINO_TILE_CASE(5)
+    default:
+    WINO_TILE_CASE(6)
     }
 }
 
@@ -163,7 +175,7 @@ TEMPO_INLINE v16 pair_starts(const float *w, int q, int d) {
 }
 
 // V for the item starting at step T0 of batch element b. `window` holds 128 + 3d floats.
-TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long T0, float *v, float *window) {
+TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long T0, int vectors, float *v, float *window) {
     const int C = a->input, L = a->length, d = a->dilation;
     const long first = T0 - 2L * d, count = 2L * WINO_PAIRS + 3L * d;
     for (int c = 0; c < C; c++) {
@@ -180,7 +192,7 @@ TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long 
         for (; i < count; i++) window[i] = 0.0f;
         float *v0 = v + (size_t)c * WINO_STRIDE, *v1 = v0 + (size_t)C * WINO_STRIDE;
         float *v2 = v1 + (size_t)C * WINO_STRIDE, *v3 = v2 + (size_t)C * WINO_STRIDE;
-        for (int q = 0; q < WINO_VECTORS; q++) {
+        for (int q = 0; q < vectors; q++) {
             // d0..d3: steps t - 2d, t - d, t, t + d of each pair's start t.
             const v16 d0 = pair_starts(window, q, d), d1 = pair_starts(window + d, q, d);
             const v16 d2 = pair_starts(window + 2 * d, q, d), d3 = pair_starts(window + 3 * d, q, d);
@@ -193,8 +205,9 @@ TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long 
 }
 
 // Aᵀ M for one output channel: the 128 steps from T0 into `out`, from its 64 pairs' products.
-TEMPO_INLINE void transform_outputs(const float *m0, const float *m1, const float *m2, const float *m3, float bias, int d, float *out) {
-    for (int q = 0; q < WINO_VECTORS; q++) {
+TEMPO_INLINE void transform_outputs(
+    const float *m0, const float *m1, const float *m2, const float *m3, float bias, int d, int vectors, float *out) {
+    for (int q = 0; q < vectors; q++) {
         const int p = q * WINO_LANES;
         const v16 a0 = *(const v16 *)(m0 + p), a1 = *(const v16 *)(m1 + p);
         const v16 a2 = *(const v16 *)(m2 + p), a3 = *(const v16 *)(m3 + p);
@@ -218,25 +231,29 @@ TEMPO_INLINE void run_item(const wino_plan *p, int item, float *v) {
     const int b = item / p->items_per_sequence;
     const long T0 = 2L * WINO_PAIRS * (item % p->items_per_sequence);
     const int steps = L - T0 < 2 * WINO_PAIRS ? (int)(L - T0) : 2 * WINO_PAIRS;
+    // The pairs that start before L: a prefix, as starts grow with the pair's index.
+    int needed = 0;
+    while (needed < WINO_PAIRS && 2 * d * (needed / d) + needed % d < steps) needed++;
+    const int vectors = (needed + WINO_LANES - 1) / WINO_LANES;
     float *tiles = v + (size_t)4 * C * WINO_STRIDE;
     float *out = tiles + (size_t)4 * WINO_ROWS * WINO_PAIRS;  // 128 steps, then the input window
-    transform_inputs(a, b, T0, v, out + 2 * WINO_PAIRS);
+    transform_inputs(a, b, T0, vectors, v, out + 2 * WINO_PAIRS);
     for (int block = 0; block < blocks; block++) {
         const int o0 = block * WINO_ROWS;
         const int rows = a->output - o0 < WINO_ROWS ? a->output - o0 : WINO_ROWS;
         for (int i = 0; i < 4; i++)
             wino_tile(
-                rows, C, v + (size_t)i * C * WINO_STRIDE, p->packed + (((size_t)i * blocks + block) * C) * WINO_ROWS,
+                rows, vectors, C, v + (size_t)i * C * WINO_STRIDE, p->packed + (((size_t)i * blocks + block) * C) * WINO_ROWS,
                 tiles + (size_t)i * WINO_ROWS * WINO_PAIRS);
         for (int r = 0; r < rows; r++) {
             const float *m0 = tiles + (size_t)r * WINO_PAIRS, *m1 = m0 + WINO_ROWS * WINO_PAIRS;
             const float *m2 = m1 + WINO_ROWS * WINO_PAIRS, *m3 = m2 + WINO_ROWS * WINO_PAIRS;
             float *y = a->y + ((size_t)b * a->output + o0 + r) * L + T0;
             if (steps == 2 * WINO_PAIRS) {
-                transform_outputs(m0, m1, m2, m3, a->bias ? a->bias[o0 + r] : 0.0f, d, y);
+                transform_outputs(m0, m1, m2, m3, a->bias ? a->bias[o0 + r] : 0.0f, d, vectors, y);
             } else {
                 // The sequence's last, partial item: only its steps before L are stored.
-                transform_outputs(m0, m1, m2, m3, a->bias ? a->bias[o0 + r] : 0.0f, d, out);
+                transform_outputs(m0, m1, m2, m3, a->bias ? a->bias[o0 + r] : 0.0f, d, vectors, out);
                 memcpy(y, out, sizeof(float) * (size_t)steps);
             }
         }
