@@ -205,22 +205,32 @@ TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long 
 }
 
 // Aᵀ M for one output channel: the 128 steps from T0 into `out`, from its 64 pairs' products.
+TEMPO_INLINE v16 finish(const tempo_causal_conv_args *a, v16 y, const float *residual) {
+    y = v16_activate(y, a->activation);
+    if (residual) y += *(const v16_unaligned *)residual;
+    return v16_activate(y, a->output_activation);
+}
+
+// Aᵀ M for one output channel, then the epilogue: the 128 steps from T0 into `out`, from its 64
+// pairs' products (`residual`: the channel's residual from T0, or NULL).
 TEMPO_INLINE void transform_outputs(
-    const float *m0, const float *m1, const float *m2, const float *m3, float bias, int d, int vectors, float *out) {
+    const tempo_causal_conv_args *a, const float *m0, const float *m1, const float *m2, const float *m3, float bias,
+    int vectors, const float *residual, float *out) {
+    const int d = a->dilation;
     for (int q = 0; q < vectors; q++) {
         const int p = q * WINO_LANES;
         const v16 a0 = *(const v16 *)(m0 + p), a1 = *(const v16 *)(m1 + p);
         const v16 a2 = *(const v16 *)(m2 + p), a3 = *(const v16 *)(m3 + p);
         const v16 y0 = bias + a0 + a1 + a2, y1 = bias + a1 - a2 - a3;
         if (d >= WINO_LANES) {
-            float *start = out + 2 * d * (p / d) + p % d;
-            *(v16_unaligned *)start = y0;
-            *(v16_unaligned *)(start + d) = y1;
+            const int start = 2 * d * (p / d) + p % d;
+            *(v16_unaligned *)(out + start) = finish(a, y0, residual ? residual + start : 0);
+            *(v16_unaligned *)(out + start + d) = finish(a, y1, residual ? residual + start + d : 0);
         } else {
             v16 lo, hi;
             interleave(y0, y1, d, &lo, &hi);
-            *(v16_unaligned *)(out + 2 * p) = lo;
-            *(v16_unaligned *)(out + 2 * p + WINO_LANES) = hi;
+            *(v16_unaligned *)(out + 2 * p) = finish(a, lo, residual ? residual + 2 * p : 0);
+            *(v16_unaligned *)(out + 2 * p + WINO_LANES) = finish(a, hi, residual ? residual + 2 * p + WINO_LANES : 0);
         }
     }
 }
@@ -248,13 +258,21 @@ TEMPO_INLINE void run_item(const wino_plan *p, int item, float *v) {
         for (int r = 0; r < rows; r++) {
             const float *m0 = tiles + (size_t)r * WINO_PAIRS, *m1 = m0 + WINO_ROWS * WINO_PAIRS;
             const float *m2 = m1 + WINO_ROWS * WINO_PAIRS, *m3 = m2 + WINO_ROWS * WINO_PAIRS;
-            float *y = a->y + ((size_t)b * a->output + o0 + r) * L + T0;
+            const size_t row = ((size_t)b * a->output + o0 + r) * L + T0;
+            const float bias = a->bias ? a->bias[o0 + r] : 0.0f;
             if (steps == 2 * WINO_PAIRS) {
-                transform_outputs(m0, m1, m2, m3, a->bias ? a->bias[o0 + r] : 0.0f, d, vectors, y);
+                transform_outputs(a, m0, m1, m2, m3, bias, vectors, a->residual ? a->residual + row : 0, a->y + row);
             } else {
-                // The sequence's last, partial item: only its steps before L are stored.
-                transform_outputs(m0, m1, m2, m3, a->bias ? a->bias[o0 + r] : 0.0f, d, vectors, out);
-                memcpy(y, out, sizeof(float) * (size_t)steps);
+                // The sequence's last, partial item: only its steps before L are stored (and its
+                // residual read), through `out` and a copy of the residual's steps.
+                float *residual = 0;
+                if (a->residual) {
+                    residual = out + 2 * WINO_PAIRS;
+                    memset(residual, 0, sizeof(float) * 2 * WINO_PAIRS);
+                    memcpy(residual, a->residual + row, sizeof(float) * (size_t)steps);
+                }
+                transform_outputs(a, m0, m1, m2, m3, bias, vectors, residual, out);
+                memcpy(a->y + row, out, sizeof(float) * (size_t)steps);
             }
         }
     }
@@ -286,4 +304,37 @@ int tempo_causal_conv(const tempo_causal_conv_args *a, const float *packed, floa
     if (flops < 4e6 || threads < 1) threads = 1;
     if (threads > p.items) threads = p.items;
     return tempo_team_run(threads, run_thread, &p);
+}
+
+typedef struct {
+    float *y;
+    const float *residual;
+    size_t count;
+    tempo_activation activation, output_activation;
+} epilogue_job;
+
+// Elements [begin, end) of the job. (Its v16 values stay inside inlined code: a clone passing
+// them to a call would change the vector ABI.)
+TEMPO_INLINE void epilogue_range(const epilogue_job *job, size_t begin, size_t end) {
+    for (size_t i = begin; i < end && i < job->count; i += 16) {
+        const int n = job->count - i < 16 ? (int)(job->count - i) : 16;
+        v16 y = v16_activate(v16_load(job->y + i, n), job->activation);
+        if (job->residual) y += v16_load(job->residual + i, n);
+        v16_store(job->y + i, v16_activate(y, job->output_activation), n);
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void run_epilogue(void *context, int thread, int threads) {
+    const epilogue_job *job = context;
+    // Thread t's share, in whole vectors but for the last.
+    const size_t vectors = (job->count + 15) / 16;
+    epilogue_range(job, vectors * thread / threads * 16, vectors * (thread + 1) / threads * 16);
+}
+
+void tempo_conv_epilogue(float *y, const float *residual, size_t count, tempo_activation activation,
+                         tempo_activation output_activation, int threads) {
+    epilogue_job job = {y, residual, count, activation, output_activation};
+    // Memory-bound: a second thread helps from about a megabyte on.
+    tempo_team_run(count < (1u << 18) ? 1 : threads, run_epilogue, &job);
 }

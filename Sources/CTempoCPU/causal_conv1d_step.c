@@ -57,25 +57,13 @@ TEMPO_INLINE const float *tap(const tempo_conv_step_args *a, int k) {
     return a->history + (size_t)slot * a->batch * a->input;
 }
 
-TEMPO_INLINE v16 activate(v16 x, tempo_activation f) {
-    switch (f) {
-    case TEMPO_ACTIVATION_RELU: return v16_relu_keeping_nan(x);
-    case TEMPO_ACTIVATION_TANH: return v16_tanh(x);
-    case TEMPO_ACTIVATION_SIGMOID: return 1.0f / (1.0f + v16_exp(-x));
-    case TEMPO_ACTIVATION_GELU: return v16_gelu(x);
-    case TEMPO_ACTIVATION_GELU_TANH: return v16_gelu_tanh(x);
-    case TEMPO_ACTIVATION_NONE: break;
-    }
-    return x;
-}
-
 // The epilogue of outputs [o, o + n) of batch row b (n <= 16) from their sums `acc`. Called with
 // a literal 16 for whole vectors, so that their loads and stores are plain vector moves.
 TEMPO_INLINE void finish(const tempo_conv_step_args *a, int b, int o, int n, v16 acc) {
     if (a->bias) acc += v16_load(a->bias + o, n);
-    acc = activate(acc, a->activation);
+    acc = v16_activate(acc, a->activation);
     if (a->residual) acc += v16_load(a->residual + (size_t)b * a->output + o, n);
-    v16_store(a->y + (size_t)b * a->output + o, activate(acc, a->output_activation), n);
+    v16_store(a->y + (size_t)b * a->output + o, v16_activate(acc, a->output_activation), n);
 }
 
 TEMPO_INLINE void finish_any(const tempo_conv_step_args *a, int b, int o, int n, v16 acc) {

@@ -3,6 +3,8 @@
 #ifndef TEMPO_VECTOR_MATH_H
 #define TEMPO_VECTOR_MATH_H
 
+#include "tempo_cpu.h"
+
 #include <stdint.h>
 
 typedef float v16 __attribute__((ext_vector_type(16)));
@@ -115,6 +117,19 @@ TEMPO_INLINE void v16_store(float *p, v16 v, int n) {
     float lanes[16];
     *(v16_unaligned *)lanes = v;
     for (int l = 0; l < n; l++) p[l] = lanes[l];
+}
+
+/// An epilogue's activation `f` (tempo_activation) of 16 floats.
+TEMPO_INLINE v16 v16_activate(v16 x, tempo_activation f) {
+    switch (f) {
+    case TEMPO_ACTIVATION_RELU: return v16_relu_keeping_nan(x);
+    case TEMPO_ACTIVATION_TANH: return v16_tanh(x);
+    case TEMPO_ACTIVATION_SIGMOID: return 1.0f / (1.0f + v16_exp(-x));
+    case TEMPO_ACTIVATION_GELU: return v16_gelu(x);
+    case TEMPO_ACTIVATION_GELU_TANH: return v16_gelu_tanh(x);
+    case TEMPO_ACTIVATION_NONE: break;
+    }
+    return x;
 }
 
 #endif

@@ -75,7 +75,7 @@ protocol Backend: AnyObject, Sendable {
     // Causal convolution: see ``CausalConv1dDescriptor`` for the buffers and the semantics.
     func causalConv1d(
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer) throws
 
     // Causal convolution step: see ``CausalConv1dStepDescriptor``. Writes the output and the
     // input's slot of `history.storage`; the caller advances the history's position.

@@ -49,7 +49,7 @@ struct CausalConv1dStepTests {
     @Test("the steps equal the device's own whole-sequence causalConv1d column by column")
     func equalsSequenceOp() throws {
         let c = CausalConvStepCase(
-            batch: 2, inputChannels: 5, outputChannels: 7, length: 12, kernelSize: 3, dilation: 2, epilogue: StepEpilogue())
+            batch: 2, inputChannels: 5, outputChannels: 7, length: 12, kernelSize: 3, dilation: 2, epilogue: EpilogueReference())
         for device in TestDevices.all {
             let (weight, bias) = try c.conv.parameters(on: device)
             let sequence = try Tensor(shape: [c.batch, c.inputChannels, c.length], values: c.x, device: device)
@@ -100,7 +100,7 @@ struct CausalConv1dStepTests {
     func reset() throws {
         let c = CausalConvStepCase(
             batch: 2, inputChannels: 3, outputChannels: 4, length: 7, kernelSize: 3, dilation: 2,
-            epilogue: StepEpilogue(activation: .tanh))
+            epilogue: EpilogueReference(activation: .tanh))
         let expected = c.expected()
         for device in TestDevices.all {
             let history = try c.makeHistory(on: device)

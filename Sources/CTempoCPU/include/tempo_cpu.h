@@ -111,9 +111,11 @@ int tempo_conv_step(const tempo_conv_step_args *args, const float *packed, int t
 /// y[b, o, t] = bias[o] + sum_c sum_k w[o, c, k] * x[b, c, t - (2-k)*d], zeros before t = 0.
 typedef struct {
     int batch, input, output, length, taps, dilation;  // B, Cin, Cout, L, K (3), d
-    const float *x;     // [B, Cin, L]
-    const float *bias;  // [Cout] or NULL
-    float *y;           // [B, Cout, L]
+    const float *x;         // [B, Cin, L]
+    const float *bias;      // [Cout] or NULL
+    const float *residual;  // [B, Cout, L] or NULL
+    tempo_activation activation, output_activation;  // y = output_activation(activation(sum + bias) + residual)
+    float *y;               // [B, Cout, L]
 } tempo_causal_conv_args;
 
 /// Whether `tempo_causal_conv` takes these sizes: K = 3 and d <= TEMPO_CAUSAL_CONV_MAX_DILATION.
@@ -128,6 +130,11 @@ void tempo_causal_conv_pack(const tempo_causal_conv_args *args, const float *w, 
 
 /// Floats of scratch `tempo_causal_conv` needs on `threads` threads.
 size_t tempo_causal_conv_workspace_size(const tempo_causal_conv_args *args, int threads);
+
+/// y[i] = output_activation(activation(y[i]) + residual[i]) for i < count (residual may be NULL), on
+/// up to `threads` threads: the epilogue of a convolution computed without one.
+void tempo_conv_epilogue(float *y, const float *residual, size_t count, tempo_activation activation,
+                         tempo_activation output_activation, int threads);
 
 /// Runs the convolution on up to `threads` threads from the packed weight; `workspace` holds
 /// `tempo_causal_conv_workspace_size(args, threads)` floats, 64-byte aligned. Returns the number

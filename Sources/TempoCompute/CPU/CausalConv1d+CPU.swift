@@ -1,4 +1,5 @@
 import CBLAS
+import CTempoCPU
 import Synchronization
 
 extension CPUBackend {
@@ -13,17 +14,29 @@ extension CPUBackend {
     /// run as a direct vector loop (``causalConv1dDirect(_:input:weight:bias:output:)``).
     func causalConv1d(
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, output: any DeviceBuffer
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer
     ) throws {
         let weightBuffer = weight
         let input = UnsafePointer(pointer(input)), weight = UnsafePointer(pointer(weight))
         let bias = bias.map { UnsafePointer(pointer($0)) }, output = pointer(output)
-        if let winograd = CausalConv1dWinograd(descriptor, input: input, bias: bias, output: output) {
+        let residual = residual.map { UnsafePointer(pointer($0)) }
+        if let winograd = CausalConv1dWinograd(descriptor, input: input, bias: bias, residual: residual, output: output) {
             try causalConv1dWinograd(winograd, weight: weightBuffer)
-        } else if descriptor.usesGEMM {
+            return
+        }
+        if descriptor.usesGEMM {
             try causalConv1dGEMM(descriptor, input: input, weight: weight, bias: bias, output: output)
         } else {
             causalConv1dDirect(descriptor, input: input, weight: weight, bias: bias, output: output)
+        }
+        // These paths store plain sums; the epilogue is one more pass over the output.
+        let epilogue = descriptor.epilogue
+        if epilogue != .none {
+            counters.recordLaunches(1)
+            tempo_conv_epilogue(
+                output, residual, descriptor.batch * descriptor.outputChannels * descriptor.length,
+                epilogue.activation.cpuKernelActivation, epilogue.outputActivation.cpuKernelActivation,
+                Int32(CPUThreads.count))
         }
     }
 

@@ -26,8 +26,8 @@ extension CPUBackend {
         arguments.w = UnsafePointer(pointer(weight))
         arguments.bias = bias.map { UnsafePointer(pointer($0)) }
         arguments.residual = residual.map { UnsafePointer(pointer($0)) }
-        arguments.activation = step.activation.cpuKernelActivation
-        arguments.output_activation = step.outputActivation.cpuKernelActivation
+        arguments.activation = d.epilogue.activation.cpuKernelActivation
+        arguments.output_activation = d.epilogue.outputActivation.cpuKernelActivation
         arguments.y = pointer(output)
 
         var packed: AlignedFloats?

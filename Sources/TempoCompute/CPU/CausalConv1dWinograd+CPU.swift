@@ -9,7 +9,7 @@ struct CausalConv1dWinograd {
 
     init?(
         _ d: CausalConv1dDescriptor, input: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-        output: UnsafeMutablePointer<Float>
+        residual: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>
     ) {
         guard d.groups == 1, [d.batch, d.inputChannels, d.outputChannels, d.length].allSatisfy({ $0 < Int(Int32.max) / 8 })
         else { return nil }
@@ -22,6 +22,9 @@ struct CausalConv1dWinograd {
         arguments.dilation = Int32(clamping: d.dilation)
         arguments.x = input
         arguments.bias = bias
+        arguments.residual = residual
+        arguments.activation = d.epilogue.activation.cpuKernelActivation
+        arguments.output_activation = d.epilogue.outputActivation.cpuKernelActivation
         arguments.y = output
         guard tempo_causal_conv_supported(&arguments) != 0 else { return nil }
         self.descriptor = d

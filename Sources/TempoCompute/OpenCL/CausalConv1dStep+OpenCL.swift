@@ -29,12 +29,12 @@ extension OpenCLBackend {
         // Absent buffers are never read (their flags are off, or S = 0); valid buffers stand in.
         let head: [KernelArgument] = [.buffer(input), .buffer(history.storage ?? input)]
         let epilogue: [KernelArgument] = [
-            .buffer(bias ?? weight), .int(d.hasBias ? 1 : 0), .buffer(residual ?? weight), .int(step.hasResidual ? 1 : 0),
+            .buffer(bias ?? weight), .int(d.hasBias ? 1 : 0), .buffer(residual ?? weight), .int(d.epilogue.hasResidual ? 1 : 0),
             .buffer(output), .int(d.batch), .int(d.inputChannels), .int(d.outputChannels), .int(d.kernelSize),
             .int(d.dilation),
         ]
         let tail: [KernelArgument] = [
-            .int(step.slots), .int(step.position), .int(step.activation.kernelCode), .int(step.outputActivation.kernelCode),
+            .int(step.slots), .int(step.position), .int(d.epilogue.activation.kernelCode), .int(d.epilogue.outputActivation.kernelCode),
         ]
         guard shape == .cpu, d.groups == 1 else {
             try launch(

@@ -47,11 +47,8 @@ extension Tensor {
 /// `[B, Cout]` or none, history `[S, B, Cin]` (see ``CausalConv1dHistory``), output `[B, Cout]`,
 /// all row-major float32).
 struct CausalConv1dStepDescriptor: Sendable, Hashable {
-    /// The convolution's sizes, as a sequence of one step (L = 1).
+    /// The convolution's sizes, as a sequence of one step (L = 1), and its epilogue.
     var convolution: CausalConv1dDescriptor
-    var hasResidual: Bool
-    var activation: Activation?
-    var outputActivation: Activation?
     /// S: slots of the history ring, `(K-1)*d + 1`, or 0 when K = 1.
     var slots: Int
     /// The slot this step's sample is written to; tap `k` reads slot
@@ -88,9 +85,8 @@ struct CausalConv1dStepDescriptor: Sendable, Hashable {
         }
         convolution = CausalConv1dDescriptor(
             batch: input.shape[0], length: 1, filter: filter, dilation: dilation, groups: groups, hasBias: bias != nil)
-        hasResidual = residual != nil
-        self.activation = activation
-        self.outputActivation = outputActivation
+        convolution.epilogue = ConvolutionEpilogue(
+            activation: activation, hasResidual: residual != nil, outputActivation: outputActivation)
         slots = history.slots
         position = history.position
     }

@@ -6,15 +6,15 @@ import Testing
 
 /// A sequence stepped through the causal convolution step op, with its inputs and its expected
 /// outputs computed in Double from the definitions (the convolution by `Reference.causalConv1d`
-/// over the whole sequence, the epilogue by `StepEpilogue`).
+/// over the whole sequence, the epilogue by `EpilogueReference`).
 struct CausalConvStepCase: CustomStringConvertible, Sendable {
     /// The sizes and the seeded sequence, weight and bias, shared with the whole-sequence tests.
     var conv: CausalConvCase
-    var epilogue = StepEpilogue()
+    var epilogue = EpilogueReference()
 
     init(
         batch: Int, inputChannels: Int, outputChannels: Int, length: Int, kernelSize: Int, dilation: Int, groups: Int = 1,
-        bias: Bool = true, epilogue: StepEpilogue = StepEpilogue()
+        bias: Bool = true, epilogue: EpilogueReference = EpilogueReference()
     ) {
         conv = CausalConvCase(
             batch: batch, inputChannels: inputChannels, outputChannels: outputChannels, length: length,
@@ -115,15 +115,15 @@ struct CausalConvStepCase: CustomStringConvertible, Sendable {
     }
 }
 
-/// The fused epilogue `outputActivation(activation(conv) + residual)`, in Double from each
-/// function's definition (PyTorch's).
-struct StepEpilogue: CustomStringConvertible, Sendable {
+/// A fused convolution epilogue `outputActivation(activation(conv) + residual)` (the sequence op's
+/// and the step's), in Double from each function's definition (PyTorch's).
+struct EpilogueReference: CustomStringConvertible, Sendable {
     var activation: Activation?
     var residual = false
     var outputActivation: Activation?
 
     /// A TCN block's second convolution: relu, plus the block input, relu.
-    static let tcnBlock = StepEpilogue(activation: .relu, residual: true, outputActivation: .relu)
+    static let tcnBlock = EpilogueReference(activation: .relu, residual: true, outputActivation: .relu)
 
     var description: String {
         "\(activation?.rawValue ?? "-") \(residual ? "+res" : "") \(outputActivation?.rawValue ?? "-")"
@@ -145,9 +145,9 @@ struct StepEpilogue: CustomStringConvertible, Sendable {
     }
 
     /// Every activation in each position, with and without a residual, over `index`.
-    static func variety(_ index: Int) -> StepEpilogue {
+    static func variety(_ index: Int) -> EpilogueReference {
         let choices: [Activation?] = [nil] + Activation.allCases
-        return StepEpilogue(
+        return EpilogueReference(
             activation: choices[index % choices.count], residual: index % 2 == 0,
             outputActivation: choices[(index / 2 + 3) % choices.count])
     }

@@ -79,7 +79,6 @@ extension TemporalBlock {
             try x.causalConv1dStep(weight: downsample.weight.value, bias: downsample.bias?.value, history: history)
         default: x
         }
-        let appliesDropout = isTraining && (dropout1.probability > 0 || dropout2.probability > 0)
         if !appliesDropout {
             let hidden = try x.causalConv1dStep(
                 weight: conv1.effectiveWeight(), bias: conv1.bias?.value, dilation: dilation, history: state.conv1,

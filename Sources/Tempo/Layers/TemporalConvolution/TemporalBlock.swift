@@ -96,11 +96,20 @@ public final class TemporalBlock: Module, UnaryLayer {
     ///   when `x` is not on the block's device.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try requireSequence(x, channels: inputChannels)
+        let residual = try downsample?(x) ?? x
+        if !appliesDropout {
+            // Two convolutions with the ReLUs and the residual sum fused in: no pass of its own
+            // over the activations for any of them.
+            let hidden = try conv1(x, activation: .relu)
+            return try conv2(hidden, activation: .relu, residual: residual, outputActivation: .relu)
+        }
         let hidden = try dropout1(conv1(x).relu())
         let out = try dropout2(conv2(hidden).relu())
-        let residual = try downsample?(x) ?? x
         return try (out + residual).relu()
     }
+
+    /// Whether a call draws dropout masks: in training mode with a dropout probability above 0.
+    var appliesDropout: Bool { isTraining && (dropout1.probability > 0 || dropout2.probability > 0) }
 }
 
 /// Sub-modules under chosen keys and nothing else: a PyTorch container whose other entries

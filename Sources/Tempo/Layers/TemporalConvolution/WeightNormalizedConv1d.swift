@@ -87,6 +87,17 @@ public final class WeightNormalizedConv1d: Module, UnaryLayer {
         return try convolution(x)
     }
 
+    /// The convolution of `x` `[B, Cin, L]` with an epilogue fused in (see
+    /// ``TempoCompute/Tensor/causalConv1d(weight:bias:dilation:groups:activation:residual:outputActivation:)``):
+    /// `outputActivation(activation(conv(x)) + residual)`, `residual` `[B, Cout, L]`.
+    func callAsFunction(
+        _ x: Tensor, activation: Activation?, residual: Tensor? = nil, outputActivation: Activation? = nil
+    ) throws -> Tensor {
+        try x.causalConv1d(
+            weight: effectiveWeight(), bias: bias?.value, dilation: dilation, activation: activation, residual: residual,
+            outputActivation: outputActivation)
+    }
+
     /// `||v[o]||_2` for each row of `v`, shaped `[Cout, 1, 1]` (PyTorch's `norm_except_dim(v, 2, 0)`),
     /// on the host in Double: it runs when a layer is made, not per call.
     private static func rowNorms(of v: Tensor) throws -> Tensor {
