@@ -106,7 +106,19 @@ extension Module {
 
     /// The device of the parameters (the CPU for a module without parameters).
     public var device: Device {
-        namedParameters().first?.parameter.device ?? .cpu
+        firstParameter()?.device ?? .cpu
+    }
+
+    /// The first parameter in `state_dict()` order, found without listing the others: layers
+    /// check their input's device on every call, a streaming step included.
+    private func firstParameter() -> Parameter? {
+        for (_, member) in members {
+            switch member {
+            case .parameter(let parameter): return parameter
+            case .module(let module): if let parameter = module.firstParameter() { return parameter }
+            }
+        }
+        return nil
     }
 
     /// Moves every parameter to `device`. Either all move or, when a copy fails, none do.
