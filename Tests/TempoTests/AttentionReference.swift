@@ -129,3 +129,46 @@ extension Array where Element == Float {
 extension Array where Element == Double {
     var floats: [Float] { map(Float.init) }
 }
+
+extension AttentionReference {
+    /// `nn.TransformerEncoderLayer` in eval mode on batch-first `x` `[B, S, E]`, its parameters
+    /// under `prefix` in `p` (PyTorch keys).
+    static func encoderLayer(
+        _ p: [String: [Double]], prefix: String = "", x: [Double], batch: Int, length: Int, embed: Int, heads: Int,
+        feedforward: Int, normFirst: Bool, gelu useGELU: Bool, epsilon: Double,
+        allowed: (Int, Int, Int, Int) -> Bool = { _, _, _, _ in true }
+    ) throws -> [Double] {
+        func get(_ key: String) throws -> [Double] {
+            guard let value = p[prefix + key] else { throw ReferenceError.missing(prefix + key) }
+            return value
+        }
+        let attention = MultiheadParameters(
+            embed: embed, heads: heads, queryWeight: Array(try get("self_attn.in_proj_weight")[0..<embed * embed]),
+            keyWeight: Array(try get("self_attn.in_proj_weight")[embed * embed..<2 * embed * embed]),
+            valueWeight: Array(try get("self_attn.in_proj_weight")[2 * embed * embed..<3 * embed * embed]),
+            inBias: try get("self_attn.in_proj_bias"), outWeight: try get("self_attn.out_proj.weight"),
+            outBias: try get("self_attn.out_proj.bias"))
+        func selfAttention(_ y: [Double]) -> [Double] {
+            multihead(attention, query: y, key: y, value: y, batch: batch, queryLength: length, keyLength: length, allowed: allowed).output
+        }
+        func feedForward(_ y: [Double]) throws -> [Double] {
+            let hidden = linear(y, try get("linear1.weight"), try get("linear1.bias"), inputs: embed, outputs: feedforward)
+            let activated = hidden.map { useGELU ? gelu($0) : max($0, 0) }
+            return linear(activated, try get("linear2.weight"), try get("linear2.bias"), inputs: feedforward, outputs: embed)
+        }
+        func norm(_ index: Int, _ y: [Double]) throws -> [Double] {
+            layerNorm(y, size: embed, weight: try get("norm\(index).weight"), bias: try get("norm\(index).bias"), epsilon: epsilon)
+        }
+        func add(_ a: [Double], _ b: [Double]) -> [Double] { zip(a, b).map(+) }
+        if normFirst {
+            let y = add(x, selfAttention(try norm(1, x)))
+            return add(y, try feedForward(try norm(2, y)))
+        }
+        let y = try norm(1, add(x, selfAttention(x)))
+        return try norm(2, add(y, try feedForward(y)))
+    }
+
+    enum ReferenceError: Error {
+        case missing(String)
+    }
+}
