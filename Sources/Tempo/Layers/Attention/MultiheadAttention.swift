@@ -156,7 +156,7 @@ public final class MultiheadAttention: Module {
     }
 
     /// Checks the three inputs against the layer and each other; returns B, Sq, Sk.
-    private func validate(query: Tensor, key: Tensor, value: Tensor) throws -> (batch: Int, queryLength: Int, keyLength: Int) {
+    func validate(query: Tensor, key: Tensor, value: Tensor) throws -> (batch: Int, queryLength: Int, keyLength: Int) {
         try requireDevice(of: query, argument: "query")
         try requireDevice(of: key, argument: "key")
         try requireDevice(of: value, argument: "value")
