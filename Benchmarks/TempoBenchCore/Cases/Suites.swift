@@ -48,6 +48,7 @@ public enum Suite: String, CaseIterable, Sendable {
                 // The memory case: S x S scores for 8 heads would be 2 GiB; flash attention's
                 // working memory (the work MB column) is the 16 MiB output and a few tiles.
                 Catalog.attention(batch: 1, heads: 8, length: 8192, headDimension: 64, causal: false),
+                Catalog.transformer(batch: 8, length: 512, width: 512, heads: 8, feedforward: 2048),
             ]
         case .full:
             return Suite.default.cases + [
