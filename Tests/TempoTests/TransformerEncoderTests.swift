@@ -144,7 +144,7 @@ struct TransformerEncoderTests {
 
     @Test("bad arguments throw naming the argument")
     func badArguments() throws {
-        expectTempoError(containing: ["heads", "divisor of embedDimension = 10"]) {
+        expectTempoError(containing: ["heads", "divisor of modelDimension = 10", "3"]) {
             _ = try TransformerEncoderLayer(modelDimension: 10, heads: 3)
         }
         expectTempoError(containing: ["layers[1]", "batchFirst"]) {

@@ -34,6 +34,8 @@ public final class MultiheadAttention: Module {
     /// `[3E]`: `b_q, b_k, b_v`.
     public let inProjectionBias: Parameter?
     public let outProjection: Linear
+    /// `[inProjectionWeight]`, or the query, key and value projection weights.
+    private let projectionWeights: [Parameter]
     private let dropoutSeed: UInt64
     private var dropoutCalls: UInt32 = 0
 
@@ -75,6 +77,7 @@ public final class MultiheadAttention: Module {
         queryProjectionWeight = packed ? nil : try xavier([embedDimension, embedDimension])
         keyProjectionWeight = packed ? nil : try xavier([embedDimension, keyDimension])
         valueProjectionWeight = packed ? nil : try xavier([embedDimension, valueDimension])
+        projectionWeights = [inProjectionWeight, queryProjectionWeight, keyProjectionWeight, valueProjectionWeight].compactMap { $0 }
         inProjectionBias = bias ? Parameter(try Tensor.zeros([3 * embedDimension], device: device)) : nil
         outProjection = try Linear(inputSize: embedDimension, outputSize: embedDimension, bias: bias, device: device)
         if let outBias = outProjection.bias { outBias.value = try Tensor.zeros([embedDimension], device: device) }
@@ -125,11 +128,9 @@ public final class MultiheadAttention: Module {
     /// `x W^T + b` for one of the three input projections (`part` 0, 1, 2: query, key, value).
     func project(_ x: Tensor, part: Int) throws -> Tensor {
         let rows = part * embedDimension..<(part + 1) * embedDimension
-        let separate = [queryProjectionWeight, keyProjectionWeight, valueProjectionWeight][part]
-        let weight = try separate?.value ?? inProjectionWeight.map { try $0.value.slice(axis: 0, range: rows) }
-        guard let weight else {
-            throw TempoError.invalidArgument(argument: "self", expected: "in_proj_weight or q/k/v_proj_weight", actual: "neither")
-        }
+        // One packed [3E, E] weight, whose rows `part` are this projection's, or three weights.
+        let weight = projectionWeights.count == 1
+            ? try projectionWeights[0].value.slice(axis: 0, range: rows) : projectionWeights[part].value
         let inputs = weight.shape[1]
         var y = try x.reshaped([-1, inputs]).matmul(weight, transposeOther: true)
         if let bias = inProjectionBias { y = try y.addingBias(bias.value.slice(axis: 0, range: rows)) }

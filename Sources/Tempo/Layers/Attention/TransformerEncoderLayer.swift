@@ -48,6 +48,10 @@ public final class TransformerEncoderLayer: Module {
         activation: ActivationFunction = .relu, layerNormEpsilon: Float = 1e-5, batchFirst: Bool = false,
         normFirst: Bool = false, bias: Bool = true, device: Device = .cpu
     ) throws {
+        // Checked here too so that the message names this initialiser's argument.
+        guard heads >= 1, modelDimension % heads == 0 else {
+            throw TempoError.invalidArgument(argument: "heads", expected: "a divisor of modelDimension = \(modelDimension)", actual: "\(heads)")
+        }
         guard feedforwardDimension >= 1 else {
             throw TempoError.invalidArgument(argument: "feedforwardDimension", expected: "at least 1", actual: "\(feedforwardDimension)")
         }
