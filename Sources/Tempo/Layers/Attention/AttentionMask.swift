@@ -24,9 +24,6 @@ struct AttentionOpMasks {
     var attend: Tensor?
     var additive: Tensor?
 
-    /// No masks.
-    init() {}
-
     /// - Parameters:
     ///   - keyPadding: `[B, Sk]`, nonzero = ignore that key (PyTorch's `key_padding_mask`).
     ///   - attentionMask: as ``AttentionMask`` describes.

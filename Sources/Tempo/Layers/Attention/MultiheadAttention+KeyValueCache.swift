@@ -21,13 +21,16 @@ extension MultiheadAttention {
     ///   - query: the new steps, `[B, n, E]` (`batchFirst`) or `[n, B, E]`.
     ///   - key: their keys, `[B, m, kdim]` or `[m, B, kdim]` (for self-attention, the same tensor as `query`).
     ///   - value: `[B, m, vdim]` or `[m, B, vdim]`.
+    ///   - keyPaddingMask: `[B, L + m]` over every key so far, cached and new: nonzero = ignore
+    ///     that key (for example the left padding of prompts of different lengths).
     ///   - isCausal: new query `i` (at position `L + i`) attends keys `0 ... L + i`, the cached
     ///     ones and new ones up to itself: the causal mask aligned to the end, as decoding needs.
     ///     (The attention op's causal mask is aligned to the start, so a single query needs no
     ///     mask and a chunk after cached steps gets an explicit one.)
     /// - Returns: the attention output shaped as `query`.
     public func callAsFunction(
-        _ query: Tensor, key: Tensor, value: Tensor, cache: inout KeyValueCache, isCausal: Bool = true
+        _ query: Tensor, key: Tensor, value: Tensor, cache: inout KeyValueCache, keyPaddingMask: Tensor? = nil,
+        isCausal: Bool = true
     ) throws -> Tensor {
         let sizes = try validate(query: query, key: key, value: value)
         if let cached = cache.keys, cached.shape[0] != sizes.batch || cached.device != query.device {
@@ -43,16 +46,19 @@ extension MultiheadAttention {
             k = try Tensor.concatenate([keys, k], axis: 2)
             v = try Tensor.concatenate([values, v], axis: 2)
         }
-        var masks = AttentionOpMasks()
+        let total = cachedLength + sizes.keyLength
         let opCausal = isCausal && cachedLength == 0
+        var causalMask: AttentionMask?
         if isCausal, cachedLength > 0, sizes.keyLength > 1 {
-            // Query i sees key j when j <= L + i: a small [n, L + m] mask from the host.
-            let total = cachedLength + sizes.keyLength
-            let allowed = (0..<sizes.queryLength * total).map { index -> Float in
-                index % total <= cachedLength + index / total ? 1 : 0
+            // Query i may not see key j when j > L + i: a small [n, L + m] mask from the host.
+            let ignored = (0..<sizes.queryLength * total).map { index -> Float in
+                index % total > cachedLength + index / total ? 1 : 0
             }
-            masks.attend = try Tensor(shape: [sizes.queryLength, total], values: allowed, device: query.device)
+            causalMask = .ignore(try Tensor(shape: [sizes.queryLength, total], values: ignored, device: query.device))
         }
+        let masks = try AttentionOpMasks(
+            keyPadding: keyPaddingMask, attentionMask: causalMask, batch: sizes.batch, heads: heads,
+            queryLength: sizes.queryLength, keyLength: total)
         let attended = try attend(q, k, v, masks: masks, causal: opCausal, needWeights: false, average: true)
         cache.keys = k
         cache.values = v
