@@ -101,6 +101,31 @@ struct MultiheadAttentionTests {
         expectClose(try output.values, expected.output.floats, attentionTolerance, "output")
     }
 
+    @Test("unbatched [S, E] inputs, [S] padding and [h, Sq, Sk] mask match the float64 reference without a batch axis", arguments: allDevices, [false, true])
+    func unbatched(device: Device, batchFirst: Bool) throws {
+        let (layer, parameters) = try randomMultihead(
+            embed: 6, heads: 2, valueDimension: 5, batchFirst: batchFirst, seed: 35, device: device)
+        let query = try Tensor.normal([4, 6], seed: 15, device: device)
+        let key = try Tensor.normal([3, 6], seed: 16, device: device), value = try Tensor.normal([3, 5], seed: 17, device: device)
+        let padding = try maskTensor([3], device: device) { $0 == 1 }
+        let heads = try Tensor.normal([2, 4, 3], seed: 18, device: device)
+        let single = try layer(
+            query, key: key, value: value, keyPaddingMask: padding, attentionMask: .additive(heads), averageAttentionWeights: false)
+        let added = try heads.values.doubles
+        let expected = AttentionReference.multihead(
+            parameters, query: try query.values.doubles, key: try key.values.doubles, value: try value.values.doubles, batch: 1,
+            queryLength: 4, keyLength: 3, allowed: { _, _, _, j in j != 1 }, added: { _, h, i, j in added[(h * 4 + i) * 3 + j] })
+        #expect(single.output.shape == [4, 6])
+        #expect(single.weights?.shape == [2, 4, 3])
+        expectClose(try single.output.values, expected.output.floats, attentionTolerance, "unbatched output")
+        expectClose(try #require(single.weights).values, expected.weights.floats, attentionTolerance, "unbatched weights")
+        func batched(_ x: Tensor) throws -> Tensor { try x.reshaped(batchFirst ? [1] + x.shape : [x.shape[0], 1, x.shape[1]]) }
+        expectTempoError(containing: ["keyPaddingMask", "[Sk]"]) {
+            _ = try layer(query, key: key, value: value, keyPaddingMask: padding.reshaped([1, 3]))
+        }
+        expectTempoError(containing: ["value", "unbatched"]) { _ = try layer(query, key: key, value: batched(value)) }
+    }
+
     @Test("dropout on the weights in training: kept weights scaled by 1/(1-p), dropped ones zero; eval is deterministic")
     func attentionDropout() throws {
         let layer = try MultiheadAttention(embedDimension: 4, heads: 2, dropout: 0.5, batchFirst: true)

@@ -95,7 +95,9 @@ public final class MultiheadAttention: Module {
     /// Attention of `query` over `key`/`value`, PyTorch's `forward`.
     ///
     /// - Parameters:
-    ///   - query: `[B, Sq, E]` (`batchFirst`) or `[Sq, B, E]`.
+    ///   - query: `[B, Sq, E]` (`batchFirst`) or `[Sq, B, E]`; or unbatched `[Sq, E]`, with
+    ///     `key` `[Sk, kdim]`, `value` `[Sk, vdim]`, `keyPaddingMask` `[Sk]`, an `attentionMask`
+    ///     `[Sq, Sk]` or `[h, Sq, Sk]`, and the batch axis left out of the results, as in PyTorch.
     ///   - key: `[B, Sk, kdim]` or `[Sk, B, kdim]`.
     ///   - value: `[B, Sk, vdim]` or `[Sk, B, vdim]`.
     ///   - keyPaddingMask: `[B, Sk]`, nonzero = ignore that key.
@@ -113,6 +115,11 @@ public final class MultiheadAttention: Module {
         _ query: Tensor, key: Tensor, value: Tensor, keyPaddingMask: Tensor? = nil, needWeights: Bool = true,
         attentionMask: AttentionMask? = nil, averageAttentionWeights: Bool = true, isCausal: Bool = false
     ) throws -> (output: Tensor, weights: Tensor?) {
+        if query.rank == 2 {
+            return try unbatched(
+                query, key: key, value: value, keyPaddingMask: keyPaddingMask, needWeights: needWeights,
+                attentionMask: attentionMask, averageAttentionWeights: averageAttentionWeights, isCausal: isCausal)
+        }
         let sizes = try validate(query: query, key: key, value: value)
         let masks = try AttentionOpMasks(
             keyPadding: keyPaddingMask, attentionMask: attentionMask, batch: sizes.batch, heads: heads,
