@@ -1,5 +1,5 @@
-// vector_math.h -- tanh, sigmoid, exp and GELU on 16 floats at once, branch-free. Under AVX-512
-// each vector is one register; under AVX2 or SSE, clang splits it.
+// vector_math.h -- tanh, sigmoid, exp, exp2 and GELU on 16 floats at once, branch-free. Under
+// AVX-512 each vector is one register; under AVX2 or SSE, clang splits it.
 #ifndef TEMPO_VECTOR_MATH_H
 #define TEMPO_VECTOR_MATH_H
 
@@ -98,6 +98,32 @@ TEMPO_INLINE v16 v16_gelu(v16 x) {
 /// GELU with PyTorch's tanh approximation, as x sigmoid(2u) = x / (1 + e^(-2u)).
 TEMPO_INLINE v16 v16_gelu_tanh(v16 x) {
     return x / (1.0f + v16_exp(x * (-1.5957691216057307f + -0.0713548162728487f * (x * x))));
+}
+
+/// 2^x, relative error below 2e-7 for x in [-126, 127]; exactly 0 below -126 and for -inf, so
+/// that a masked score (-inf) weighs nothing and a fully masked softmax row sums to 0. Larger x
+/// saturate at 2^127 (attention only ever asks for x <= 0).
+TEMPO_INLINE v16 v16_exp2(v16 x) {
+    const v16 c = __builtin_elementwise_min(x, (v16)127.0f);
+    // 2^x = 2^n * 2^f with n = round(x) and f in [-0.5, 0.5]. Adding 1.5 * 2^23 rounds c to an
+    // integer in the low mantissa bits of t (|c| < 2^22), so n costs two adds and 2^n is
+    // (bits(t) + 127) << 23 (the bits of 1.5 * 2^23 shift out). Below -126 (and for -inf, whose
+    // lanes go NaN on the way) the final mask gives 0.
+    const v16 t = c + 12582912.0f;
+    const v16 n = t - 12582912.0f;
+    const v16 f = c - n;
+    // 2^f = e^(f ln 2) by its Taylor polynomial of degree 6 (truncation error (ln 2 / 2)^7 / 7! < 1.2e-7).
+    v16 p = (v16)1.5403530393381609e-4f;
+    p = p * f + 1.3333558146428443e-3f;
+    p = p * f + 9.6181291076284772e-3f;
+    p = p * f + 5.5504108664821580e-2f;
+    p = p * f + 2.4022650695910071e-1f;
+    p = p * f + 6.9314718055994531e-1f;
+    p = p * f + 1.0f;
+    // A same-size vector cast is a bit cast.
+    const vi16 bits = ((vi16)t + 127) << 23;
+    const vi16 result = (vi16)(p * (v16)bits);
+    return (v16)(result & (x >= -126.0f));
 }
 
 /// The first `n` floats at `p` (n <= 16), zeros after them.

@@ -88,6 +88,16 @@ protocol Backend: AnyObject, Sendable {
     // `v`; a zero row gives NaN, as in PyTorch (see `Tensor.weightNorm(g:)`).
     func weightNorm(_ v: any DeviceBuffer, g: any DeviceBuffer, into out: any DeviceBuffer, rows: Int, columns: Int) throws
 
+    // Attention: see ``AttentionDescriptor`` for the buffers and the semantics. Flash-style:
+    // working memory O(S*d), never the `[Sq, Sk]` scores.
+    func attention(
+        _ descriptor: AttentionDescriptor, query: any DeviceBuffer, key: any DeviceBuffer, value: any DeviceBuffer,
+        mask: (any DeviceBuffer)?, additiveMask: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+    // The attention probabilities `[B, h, Sq, Sk]`, materialised (O(S^2)), only when asked for.
+    func attentionProbabilities(
+        _ descriptor: AttentionDescriptor, query: any DeviceBuffer, key: any DeviceBuffer,
+        mask: (any DeviceBuffer)?, additiveMask: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+
     // Dropout: `out[i] = keep(i) ? x[i] * scale : 0`, `keep(i) = uniform(key, offset, i) >= probability`
     func dropout(
         _ x: any DeviceBuffer, into out: any DeviceBuffer, count: Int, probability: Float, scale: Float, key: UInt32,

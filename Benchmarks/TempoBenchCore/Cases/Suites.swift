@@ -25,6 +25,8 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.causalConv1dStep(batch: 4, inputChannels: 64, outputChannels: 64, kernelSize: 3, dilation: 2),
                 Catalog.tcn(batch: 4, channels: 32, length: 256, kernelSize: 3, blocks: 2),
                 Catalog.tcnStep(batch: 4, channels: 32, kernelSize: 3, blocks: 2),
+                Catalog.attention(batch: 2, heads: 4, length: 128, headDimension: 32, causal: false),
+                Catalog.attention(batch: 2, heads: 4, length: 128, headDimension: 32, causal: true),
             ]
         case .default:
             return [
@@ -50,7 +52,14 @@ public enum Suite: String, CaseIterable, Sendable {
                     Catalog.tcnStep(batch: batch, channels: 128, kernelSize: 3, blocks: 4),
                     Catalog.tcn(batch: batch, channels: 128, length: 61, kernelSize: 3, blocks: 4),
                 ]
-            }
+            } + [false, true].map { causal in
+                Catalog.attention(batch: 8, heads: 8, length: 512, headDimension: 64, causal: causal)
+            } + [
+                // The memory case: S x S scores for 8 heads would be 2 GiB; flash attention's
+                // working memory (the work MB column) is the 16 MiB output and a few tiles.
+                Catalog.attention(batch: 1, heads: 8, length: 8192, headDimension: 64, causal: false),
+                Catalog.transformer(batch: 8, length: 512, width: 512, heads: 8, feedforward: 2048),
+            ]
         case .full:
             return Suite.default.cases + [
                 Catalog.sgemm(m: 1000, n: 1000, k: 1000),

@@ -6,7 +6,7 @@ public enum Report {
     public static func text(_ outcome: RunOutcome) -> String {
         var table = TextTable([
             "op", "shape", "device", "threads", "median ms", "min ms", "max ms", "GFLOP/s", "GB/s", "of SGEMM peak",
-            "launches", "bytes h<->d",
+            "launches", "bytes h<->d", "work MB",
         ])
         for m in outcome.measurements {
             table.append([
@@ -16,6 +16,7 @@ public enum Report {
                 String(format: "%.1f", m.gigabytesPerSecond),
                 m.peakFraction.map { String(format: "%.0f%%", 100 * $0) } ?? "",
                 "\(m.counters.launches)", "\(m.counters.bytesToDevice + m.counters.bytesToHost)",
+                m.workingMemoryBytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "",
             ])
         }
         var lines = [table.render(), ""]
@@ -38,6 +39,7 @@ public enum Report {
         for m in outcome.measurements where !ops.contains(m.benchCase.op) { ops.append(m.benchCase.op) }
         for op in ops { lines.append("  \(op): \(Catalog.definition(op)?.formula ?? "")") }
         lines.append("  GB/s counts the bytes an op must read and write at least once; h<->d bytes are per call.")
+        lines.append("  work MB: peak resident memory during one call above the memory before it (output included).")
         return lines.joined(separator: "\n")
     }
 

@@ -28,6 +28,7 @@ public enum ResultFiles {
         for (key, value) in m.benchCase.shape { record[key] = value.json }
         if let fraction = m.peakFraction { record["sgemm_peak_fraction"] = fraction }
         if let sgemmPeak = m.sgemmPeak { record["sgemm_peak_gflops"] = sgemmPeak }
+        if let bytes = m.workingMemoryBytes { record["working_memory_bytes"] = bytes }
         if let v = m.verification {
             record["verified_against"] = v.reference.id
             record["max_abs_diff"] = Double(v.maxAbsolute)
@@ -46,7 +47,7 @@ public enum ResultFiles {
 
     static let csvColumns = [
         "op", "shape", "device", "device_name", "threads", "median_ms", "min_ms", "max_ms", "reps", "flops", "gflops",
-        "gbps", "sgemm_peak_fraction", "launches", "bytes_to_device", "bytes_to_host", "max_abs_diff", "max_rel_diff",
+        "gbps", "sgemm_peak_fraction", "launches", "bytes_to_device", "bytes_to_host", "working_memory_bytes", "max_abs_diff", "max_rel_diff",
         "machine", "date",
     ]
 

@@ -16,6 +16,9 @@ public struct Measurement: Sendable {
     public var verification: Verification?
     /// The device's SGEMM GFLOP/s measured in the same run, for the fraction-of-peak column.
     public var sgemmPeak: Double?
+    /// Peak resident memory of one call above the memory before it, output included (see
+    /// ``WorkingMemory``); nil where it cannot be measured.
+    public var workingMemoryBytes: Int?
 
     public var median: Double { Statistics.median(times) }
     public var minimum: Double { times.min() ?? 0 }

@@ -39,6 +39,7 @@ public struct Runner {
     }
 
     public func run(_ cases: [BenchCase]) throws -> RunOutcome {
+        WorkingMemory.fixAllocator()
         var measurements: [Measurement] = []
         let steps = cases.count * configuration.devices.count
         var step = 0
@@ -111,7 +112,10 @@ public struct Runner {
             try device.synchronize()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        return Measurement(benchCase: benchCase, device: device, threads: threads, times: times, counters: counters)
+        var measurement = Measurement(benchCase: benchCase, device: device, threads: threads, times: times, counters: counters)
+        // After the timed calls: it empties the device's cache of freed blocks.
+        measurement.workingMemoryBytes = try WorkingMemory.measure(on: device, call)
+        return measurement
     }
 
     /// Fills in each measurement's SGEMM peak: the best large `sgemm` of the run (every dimension

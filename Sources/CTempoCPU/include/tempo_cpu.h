@@ -140,6 +140,32 @@ void tempo_conv_epilogue(float *y, const float *residual, size_t count, tempo_ac
 /// `tempo_causal_conv_workspace_size(args, threads)` floats, 64-byte aligned. Returns the number
 /// of threads used.
 int tempo_causal_conv(const tempo_causal_conv_args *args, const float *packed, float *workspace, int threads);
+/// One scaled dot-product attention call (Swift: AttentionDescriptor). Row-major float32;
+/// query head `i` reads key/value head `i / (heads / kv_heads)`.
+typedef struct {
+    int batch, heads, kv_heads, queries, keys, head_dim, value_dim;
+    int causal;                 // query i sees keys j <= i (top-left aligned)
+    float scale;
+    const float *q;             // [B, h, Sq, d]
+    const float *k;             // [B, hkv, Sk, d]
+    const float *v;             // [B, hkv, Sk, dv]
+    const float *mask;          // 0/1 floats, nonzero = attend; element (b, i, q, k) at the dot
+                                // product of (b, i, q, k) with mask_strides; NULL for none
+    int64_t mask_strides[4];
+    const float *additive;      // added to the scaled scores; layout as the mask's; NULL for none
+    int64_t additive_strides[4];
+    float *out;                 // [B, h, Sq, dv]
+} tempo_attention_args;
+
+/// Floats of scratch `tempo_attention` needs on `threads` threads: O((d + dv) * 64) per thread,
+/// independent of the sequence lengths.
+size_t tempo_attention_workspace_size(const tempo_attention_args *args, int threads);
+
+/// Flash-style attention on up to `threads` threads: blocks of queries stream the keys and values
+/// in tiles through cache with an online softmax; causal calls skip the tiles above the diagonal.
+/// `workspace` holds `tempo_attention_workspace_size(args, threads)` floats, 64-byte aligned.
+/// Returns the number of threads used.
+int tempo_attention(const tempo_attention_args *args, float *workspace, int threads);
 
 #ifdef __cplusplus
 }

@@ -62,6 +62,16 @@ struct OpenCLTunables: Sendable {
     /// work-item (their product is its accumulator count; 16 x vectors is the packed panel width).
     let convStepCPURows: Int
     let convStepCPUVectors: Int
+    /// `attention.cl`, CPU shape: float16 vectors of queries per work-item and keys per tile
+    /// (their product is the work-item's score accumulators), and work-items per compute unit.
+    let attentionCPUQueryVectors: Int
+    let attentionCPUKeys: Int
+    let attentionCPUItemsPerUnit: Int
+    /// `attention.cl`, GPU shape: queries (work-items) per work-group, keys per local-memory tile,
+    /// and the largest head dimension a work-item holds in private arrays.
+    let attentionGPUQueries: Int
+    let attentionGPUKeys: Int
+    let attentionGPUMaxDimension: Int
 
     init(record: OpenCLDeviceRecord) {
         let kind = record.device.kind
@@ -110,6 +120,14 @@ struct OpenCLTunables: Sendable {
         convGPUSlice = 8
         // 6 x 4: 24 accumulators, as gemm.cl's and the CPU backend's step tiles.
         (convStepCPURows, convStepCPUVectors) = (6, 4)
+        // 2 vectors of queries x 8 keys: 16 float16 score accumulators, the notes' sweet spot.
+        (attentionCPUQueryVectors, attentionCPUKeys) = (2, 8)
+        // Blocks are handed out round-robin to this many work-items per unit: enough that uneven
+        // (causal) blocks even out, few enough that the scratch stays small.
+        attentionCPUItemsPerUnit = 32
+        attentionGPUQueries = record.maxWorkGroupSize >= 64 ? 64 : 16
+        attentionGPUKeys = 32
+        attentionGPUMaxDimension = 128
     }
 
     /// Build options for one kernel file.
@@ -139,6 +157,12 @@ struct OpenCLTunables: Sendable {
                 ("CONV_GPU_CO", convGPUChannels), ("CONV_GPU_TT", convGPUSteps),
                 ("CONV_GPU_WPT", convGPUChannelsPerItem), ("CONV_GPU_CS", convGPUSlice),
                 ("CONV_STEP_SR", convStepCPURows), ("CONV_STEP_SV", convStepCPUVectors),
+            ]
+        case "attention":
+            definitions = [
+                ("ATT_CPU_QV", attentionCPUQueryVectors), ("ATT_CPU_KT", attentionCPUKeys),
+                ("ATT_GPU_QB", attentionGPUQueries), ("ATT_GPU_KT", attentionGPUKeys),
+                ("ATT_GPU_MAXD", attentionGPUMaxDimension), ("ATT_GPU_MAXDV", attentionGPUMaxDimension),
             ]
         default: definitions = []
         }
