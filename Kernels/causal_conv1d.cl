@@ -8,6 +8,9 @@
 //   w     [Cout, Cpg, K]        PyTorch's Conv1d.weight; Cpg = Cin/groups input channels per group
 //   bias  [Cout]                read only when hasBias (any valid buffer otherwise)
 //   y     [B, Cout, L]          output; Opg = Cout/groups output channels per group
+//   residual [B, Cout, L]       read only when hasResidual (any valid buffer otherwise)
+// Both sequence kernels end in the epilogue y = outAct(act(sum + bias) + residual) (act, outAct as
+// conv_activate below; 0 = none), so a TCN block's ReLUs and residual sum cost no extra pass.
 // The left padding of H = (K-1)*d zeros is implicit: inputs before t = 0 read as zero and are never
 // materialised, and nothing past L is computed (no padded copy of x, no chomp). Row bases are
 // computed in 64 bits, so only L, Cpg*K and H themselves must fit in an int.
@@ -75,6 +78,38 @@
 // a*b + c, which the compiler contracts into one FMA (PoCL lowers mad() to a multiply and an add).
 #define CONV_MAD(a, b, c) ((a) * (b) + (c))
 
+// The epilogues' activations (act, outAct: 0 none, 1 relu, 2 tanh, 3 sigmoid, 4 gelu, 5 gelu with
+// the tanh approximation, as tempo_activation in the CPU backend), for float and float16 alike (select, isnan and the comparisons
+// give per-lane masks for vectors and 0/1 for scalars, which select reads correctly in both).
+// tanh is answered directly beyond |x| = 9, where it rounds to +-1 (PoCL 3.1's tanh returns
+// +-0.99999994 there and NaN at +-inf); the sigmoid takes exp of a non-positive argument only.
+#define CONV_DEFINE_ACTIVATE(T)                                                                  \
+    static inline T conv_sigmoid_##T(const T v)                                                 \
+    {                                                                                                 \
+        const T e = exp(-fabs(v));                                                                    \
+        return select(e / (1.0f + e), 1.0f / (1.0f + e), v >= (T)(0.0f));                             \
+    }                                                                                                 \
+    static inline T conv_activate_##T(const T v, const int f)                                   \
+    {                                                                                                 \
+        switch (f) {                                                                                  \
+        case 1: return select((T)(0.0f), v, (v > (T)(0.0f)) | isnan(v));                             \
+        case 2: return select(tanh(v), copysign((T)(1.0f), v), fabs(v) > (T)(9.0f));                  \
+        case 3: return conv_sigmoid_##T(v);                                                      \
+        case 4: return 0.5f * v * (1.0f + erf(v * M_SQRT1_2_F));                                      \
+        case 5: return v * conv_sigmoid_##T(1.5957691216057308f * (v + 0.044715f * v * v * v));  \
+        default: return v;                                                                            \
+        }                                                                                             \
+    }
+CONV_DEFINE_ACTIVATE(float)
+CONV_DEFINE_ACTIVATE(float16)
+
+// The sequence kernels' epilogue, on one vector of outputs: outAct(act(sum) + residual), with the
+// residual (`[B, Cout, L]`, as y) read only when hasResidual.
+static inline float16 conv_epilogue(float16 value, const int act, const float16 residual, const int outAct)
+{
+    return conv_activate_float16(conv_activate_float16(value, act) + residual, outAct);
+}
+
 // ---------------------------------------------------------------------------------------------
 // CPU shape
 // ---------------------------------------------------------------------------------------------
@@ -110,6 +145,7 @@ static inline __attribute__((always_inline))
 void conv_cpu_tile(const int rows, const int edge,
                    __global const float* xg, __global const float* w, const int wStride,
                    __global const float* bias, const int hasBias, __global float* yo,
+                   __global const float* ro, const int hasResidual, const int act, const int outAct,
                    const int Cpg, const int L, const int K, const int d, const int t0)
 {
     const int H = (K - 1) * d;
@@ -157,18 +193,21 @@ void conv_cpu_tile(const int rows, const int edge,
     }
 
     #pragma unroll
-    for (int r = 0; r < CONV_CPU_CO; ++r, yo += L) {
+    for (int r = 0; r < CONV_CPU_CO; ++r, yo += L, ro += L) {
         if (r >= rows)
             break;
         #pragma unroll
         for (int v = 0; v < CONV_CPU_TV; ++v) {
             const int t = t0 + 16 * v;
             if (!edge || t + 16 <= L) {
-                vstore16(acc[r][v], 0, yo + t);
+                const float16 residual = hasResidual ? vload16(0, ro + t) : (float16)(0.0f);
+                vstore16(conv_epilogue(acc[r][v], act, residual, outAct), 0, yo + t);
             } else if (t < L) {
                 // The last partial vector of a row; no dynamic component index in OpenCL C.
                 float tmp[16];
-                vstore16(acc[r][v], 0, tmp);
+                for (int e = 0; e < 16; ++e)
+                    tmp[e] = hasResidual && t + e < L ? ro[t + e] : 0.0f;
+                vstore16(conv_epilogue(acc[r][v], act, vload16(0, tmp), outAct), 0, tmp);
                 for (int e = 0; t + e < L; ++e)
                     yo[t + e] = tmp[e];
             }
@@ -180,6 +219,7 @@ void conv_cpu_tile(const int rows, const int edge,
 static inline __attribute__((always_inline))
 void conv_cpu_rows(const int rows, __global const float* xg, __global const float* wo, const int wStride,
                    __global const float* bias, const int hasBias, __global float* yo,
+                   __global const float* ro, const int hasResidual, const int act, const int outAct,
                    const int Cpg, const int L, const int K, const int d, const int t0)
 {
     // The window of taps reaches back H = (K-1)*d steps; only tiles that start within it, or end
@@ -187,9 +227,9 @@ void conv_cpu_rows(const int rows, __global const float* xg, __global const floa
     const int edge = t0 < (K - 1) * d || t0 + CONV_TT > L;
     if (rows == CONV_CPU_CO) {
         if (edge)
-            conv_cpu_tile(CONV_CPU_CO, 1, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
+            conv_cpu_tile(CONV_CPU_CO, 1, xg, wo, wStride, bias, hasBias, yo, ro, hasResidual, act, outAct, Cpg, L, K, d, t0);
         else
-            conv_cpu_tile(CONV_CPU_CO, 0, xg, wo, wStride, bias, hasBias, yo, Cpg, L, K, d, t0);
+            conv_cpu_tile(CONV_CPU_CO, 0, xg, wo, wStride, bias, hasBias, yo, ro, hasResidual, act, outAct, Cpg, L, K, d, t0);
         return;
     }
     // Fewer than CO: in tiles of 4, 2 and 1 rows, so that a remainder still broadcasts each input
@@ -199,9 +239,11 @@ void conv_cpu_rows(const int rows, __global const float* xg, __global const floa
     if (rows - r >= N) {                                                                                \
         const long wr = (long)r * wStride, yr = (long)r * L;                                            \
         if (edge)                                                                                       \
-            conv_cpu_tile(N, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);    \
+            conv_cpu_tile(N, 1, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, ro + yr, hasResidual, act,    \
+                          outAct, Cpg, L, K, d, t0);                                                    \
         else                                                                                            \
-            conv_cpu_tile(N, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, Cpg, L, K, d, t0);    \
+            conv_cpu_tile(N, 0, xg, wo + wr, wStride, bias + r, hasBias, yo + yr, ro + yr, hasResidual, act,    \
+                          outAct, Cpg, L, K, d, t0);                                                    \
         r += N;                                                                                         \
     }
     CONV_REMAINDER_TILE(4)
@@ -213,7 +255,8 @@ void conv_cpu_rows(const int rows, __global const float* xg, __global const floa
 // A work-item runs `span` consecutive time tiles: the host raises it above 1 when a tile is little
 // work (depthwise and other thin groups), where PoCL's per-work-item cost would otherwise dominate.
 __kernel void conv_cpu(__global const float* x, __global const float* w, __global const float* bias, int hasBias,
-                       __global float* y, int Cin, int Cout, int L, int K, int d, int groups, int span)
+                       __global float* y, int Cin, int Cout, int L, int K, int d, int groups,
+                       __global const float* residual, int hasResidual, int act, int outAct, int span)
 {
     const int Cpg = Cin / groups, Opg = Cout / groups;
     const int rowTiles = (Opg + CONV_CPU_CO - 1) / CONV_CPU_CO;
@@ -229,9 +272,11 @@ __kernel void conv_cpu(__global const float* x, __global const float* w, __globa
     __global const float* xg = x + ((long)b * Cin + (long)g * Cpg) * L;
     __global const float* wo = w + (long)o * wStride;
     __global float* yo = y + ((long)b * Cout + o) * L;
+    __global const float* ro = residual + ((long)b * Cout + o) * L;
     const int rows = min(CONV_CPU_CO, Opg - o0);
     for (int s = 0; s < span && (tile0 + s) * CONV_TT < L; ++s)
-        conv_cpu_rows(rows, xg, wo, wStride, bias + o, hasBias, yo, Cpg, L, K, d, (tile0 + s) * CONV_TT);
+        conv_cpu_rows(rows, xg, wo, wStride, bias + o, hasBias, yo, ro, hasResidual, act, outAct, Cpg, L, K, d,
+                      (tile0 + s) * CONV_TT);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +285,8 @@ __kernel void conv_cpu(__global const float* x, __global const float* w, __globa
 
 __kernel __attribute__((reqd_work_group_size(CONV_GPU_TT, CONV_GPU_LO, 1)))
 void conv_gpu(__global const float* x, __global const float* w, __global const float* bias, int hasBias,
-              __global float* y, int Cin, int Cout, int L, int K, int d, int groups, int slice,
+              __global float* y, int Cin, int Cout, int L, int K, int d, int groups,
+              __global const float* residual, int hasResidual, int act, int outAct, int slice,
               __local float* wtile, __local float* window)
 {
     const int Cpg = Cin / groups, Opg = Cout / groups;
@@ -297,7 +343,182 @@ void conv_gpu(__global const float* x, __global const float* w, __global const f
         const int oLocal = oTile + lo + j * CONV_GPU_LO;
         if (oLocal < Opg) {
             const int o = g * Opg + oLocal;
-            y[((long)b * Cout + o) * L + t] = acc[j] + (hasBias ? bias[o] : 0.0f);
+            const long index = ((long)b * Cout + o) * L + t;
+            const float value = conv_activate_float(acc[j] + (hasBias ? bias[o] : 0.0f), act);
+            y[index] = conv_activate_float(value + (hasResidual ? residual[index] : 0.0f), outAct);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming step: the output column of the newest sample (Ops/CausalConv1dStep.swift)
+// ---------------------------------------------------------------------------------------------
+//
+//   y[b, o] = outAct(act(bias[o] + sum_k sum_c w[o, c, k] * tap_k[b, g*Cpg + c]) + residual[b, o])
+//
+// Layouts (row-major float32):
+//   x         [B, Cin]       the new sample; it is tap K-1
+//   hist      [S, B, Cin]    the history ring, S = (K-1)*d + 1 slots (a dummy buffer when K = 1):
+//                            tap k < K-1 is slot (position - (K-1-k)*d + S) % S
+//   residual  [B, Cout]      read only when hasResidual
+//   y         [B, Cout]
+//   act, outAct: 0 none, 1 relu, 2 tanh, 3 sigmoid, 4 gelu, 5 gelu (tanh approximation), as
+//   tempo_activation in the CPU backend.
+// Each kernel also copies x into slot `position`. That slot held the sample S steps back, which no
+// tap reads (taps reach (K-1)*d = S-1 steps back at most), so the copy cannot race with the reads
+// and the step is one launch.
+//
+// CPU shape (conv_step_cpu), groups = 1: one work-item owns a panel of 16*SV outputs for a block
+// of at most SR batch rows, in SR*SV float16 accumulators, and runs the whole (k, c) reduction
+// over the weight packed by conv_step_pack (panels contiguous along (k, c), as gemm.cl's packed B):
+//   packed[((panel*K + k)*Cin + c)*16*SV + j] = w[panel*16*SV + j, c, k], zero past Cout
+//   global (ceil(Cout / (16*SV)), ceil(B / SR), 1), local (1, 1, 1)
+// Direct shape (conv_step_direct), for groups > 1 on any device and for every step on GPUs: one
+// work-item per output, reading w in place.
+//   global (Cout, B, 1)
+
+#ifndef CONV_STEP_SR
+#define CONV_STEP_SR 6    // CPU shape: batch rows per work-item
+#endif
+#ifndef CONV_STEP_SV
+#define CONV_STEP_SV 4    // CPU shape: float16 vectors of outputs per work-item (panel = 16*SV)
+#endif
+#define CONV_STEP_PW (16 * CONV_STEP_SV)
+
+
+// Tap k's [B, Cin] samples.
+static inline __global const float* conv_step_tap(__global const float* x, __global const float* hist,
+                                                  const int B, const int Cin, const int K, const int d,
+                                                  const int S, const int position, const int k)
+{
+    if (k == K - 1)
+        return x;
+    return hist + (long)((position - (K - 1 - k) * d + S) % S) * B * Cin;
+}
+
+// One work-item per (output, input channel): the K weights of w[o, c, :] into their panel rows.
+__kernel void conv_step_pack(__global const float* w, __global float* packed, int Cin, int Cout, int K)
+{
+    const int o = get_global_id(0), c = get_global_id(1);
+    if (c >= Cin)
+        return;
+    const int panel = o / CONV_STEP_PW, j = o % CONV_STEP_PW;
+    for (int k = 0; k < K; ++k)
+        packed[(((long)panel * K + k) * Cin + c) * CONV_STEP_PW + j] = o < Cout ? w[((long)o * Cin + c) * K + k] : 0.0f;
+}
+
+// The epilogue of outputs [o, o + 16) (fewer at the end of Cout) of the output row starting at
+// `row`, from their sums.
+static inline void conv_step_finish(float16 value, __global const float* bias, const int hasBias,
+                                    __global const float* residual, const int hasResidual, __global float* y,
+                                    const long row, const int o, const int Cout, const int act, const int outAct)
+{
+    // A partial vector goes through private memory (OpenCL C has no dynamic lane index).
+    const int n = min(16, Cout - o);
+    float tmp[16];
+    if (hasBias) {
+        for (int e = 0; e < 16; ++e)
+            tmp[e] = e < n ? bias[o + e] : 0.0f;
+        value += vload16(0, tmp);
+    }
+    value = conv_activate_float16(value, act);
+    if (hasResidual) {
+        for (int e = 0; e < 16; ++e)
+            tmp[e] = e < n ? residual[row + o + e] : 0.0f;
+        value += vload16(0, tmp);
+    }
+    value = conv_activate_float16(value, outAct);
+    if (n == 16) {
+        vstore16(value, 0, y + row + o);
+    } else {
+        vstore16(value, 0, tmp);
+        for (int e = 0; e < n; ++e)
+            y[row + o + e] = tmp[e];
+    }
+}
+
+__kernel void conv_step_cpu(__global const float* x, __global float* hist, __global const float* packed,
+                            __global const float* bias, int hasBias, __global const float* residual, int hasResidual,
+                            __global float* y, int B, int Cin, int Cout, int K, int d, int S, int position,
+                            int act, int outAct)
+{
+    const int panel = get_global_id(0), block = get_global_id(1), blocks = (B + CONV_STEP_SR - 1) / CONV_STEP_SR;
+    if (block >= blocks)
+        return;
+    // Blocks as even as possible (16 rows as 6 + 5 + 5).
+    const int base = B / blocks, extra = B % blocks;
+    const int r0 = block * base + min(block, extra), rows = base + (block < extra ? 1 : 0);
+
+    float16 acc[CONV_STEP_SR][CONV_STEP_SV];
+    #pragma unroll
+    for (int r = 0; r < CONV_STEP_SR; ++r) {
+        #pragma unroll
+        for (int v = 0; v < CONV_STEP_SV; ++v)
+            acc[r][v] = (float16)(0.0f);
+    }
+    for (int k = 0; k < K; ++k) {
+        __global const float* a = conv_step_tap(x, hist, B, Cin, K, d, S, position, k) + (long)r0 * Cin;
+        __global const float* p = packed + ((long)panel * K + k) * Cin * CONV_STEP_PW;
+        for (int c = 0; c < Cin; ++c, p += CONV_STEP_PW) {
+            float16 wv[CONV_STEP_SV];
+            #pragma unroll
+            for (int v = 0; v < CONV_STEP_SV; ++v)
+                wv[v] = vload16(v, p);
+            #pragma unroll
+            for (int r = 0; r < CONV_STEP_SR; ++r) {
+                if (r < rows) {
+                    const float av = a[(long)r * Cin + c];
+                    #pragma unroll
+                    for (int v = 0; v < CONV_STEP_SV; ++v)
+                        acc[r][v] = CONV_MAD(av, wv[v], acc[r][v]);
+                }
+            }
+        }
+    }
+
+    // Guards rather than breaks, so that both loops unroll and acc stays in registers.
+    #pragma unroll
+    for (int r = 0; r < CONV_STEP_SR; ++r) {
+        #pragma unroll
+        for (int v = 0; v < CONV_STEP_SV; ++v) {
+            const int o = panel * CONV_STEP_PW + 16 * v;
+            if (r < rows && o < Cout)
+                conv_step_finish(acc[r][v], bias, hasBias, residual, hasResidual, y, (long)(r0 + r) * Cout, o, Cout,
+                                 act, outAct);
+        }
+    }
+
+    if (panel == 0 && S > 0) {
+        __global float* slot = hist + ((long)position * B + r0) * Cin;
+        for (int i = 0; i < rows * Cin; ++i)
+            slot[i] = x[(long)r0 * Cin + i];
+    }
+}
+
+__kernel void conv_step_direct(__global const float* x, __global float* hist, __global const float* w,
+                               __global const float* bias, int hasBias, __global const float* residual, int hasResidual,
+                               __global float* y, int B, int Cin, int Cout, int K, int d, int groups, int S, int position,
+                               int act, int outAct)
+{
+    const int o = get_global_id(0), b = get_global_id(1);
+    if (o >= Cout || b >= B)
+        return;
+    const int Cpg = Cin / groups, g = o / (Cout / groups);
+    __global const float* wo = w + (long)o * Cpg * K;
+    float sum = hasBias ? bias[o] : 0.0f;
+    for (int k = 0; k < K; ++k) {
+        __global const float* a = conv_step_tap(x, hist, B, Cin, K, d, S, position, k) + (long)b * Cin + g * Cpg;
+        for (int c = 0; c < Cpg; ++c)
+            sum = CONV_MAD(wo[c * K + k], a[c], sum);
+    }
+    float value = conv_activate_float(sum, act);
+    if (hasResidual)
+        value += residual[(long)b * Cout + o];
+    y[(long)b * Cout + o] = conv_activate_float(value, outAct);
+
+    // Work-item (o, b) copies channels o, o + Cout, ... of row b into the new sample's slot.
+    if (S > 0) {
+        for (int c = o; c < Cin; c += Cout)
+            hist[((long)position * B + b) * Cin + c] = x[(long)b * Cin + c];
     }
 }

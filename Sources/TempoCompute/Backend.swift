@@ -75,7 +75,18 @@ protocol Backend: AnyObject, Sendable {
     // Causal convolution: see ``CausalConv1dDescriptor`` for the buffers and the semantics.
     func causalConv1d(
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer) throws
+
+    // Causal convolution step: see ``CausalConv1dStepDescriptor``. Writes the output and the
+    // input's slot of `history.storage`; the caller advances the history's position.
+    func causalConv1dStep(
+        _ descriptor: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
+        output: any DeviceBuffer) throws
+
+    // Weight norm: `out[r, c] = v[r, c] * (g[r] / ||v[r, :]||_2)` for a `[rows, columns]` view of
+    // `v`; a zero row gives NaN, as in PyTorch (see `Tensor.weightNorm(g:)`).
+    func weightNorm(_ v: any DeviceBuffer, g: any DeviceBuffer, into out: any DeviceBuffer, rows: Int, columns: Int) throws
 
     // Attention: see ``AttentionDescriptor`` for the buffers and the semantics. Flash-style:
     // working memory O(S*d), never the `[Sq, Sk]` scores.

@@ -11,6 +11,8 @@ import Synchronization
 final class PreparedWeightCache<Prepared: AnyObject & Sendable>: Sendable {
     private struct Entry: Sendable {
         let sources: [any DeviceBuffer]
+        /// The sources' identities, computed once: a lookup runs on every call of a streaming step.
+        let identities: [ObjectIdentifier]
         let variant: String
         let prepared: Prepared
         let bytes: Int
@@ -43,7 +45,8 @@ final class PreparedWeightCache<Prepared: AnyObject & Sendable>: Sendable {
                 state.entries.remove(at: oldest)
             }
             state.clock += 1
-            state.entries.append(Entry(sources: sources, variant: variant, prepared: made, bytes: bytes, lastUse: state.clock))
+            state.entries.append(
+                Entry(sources: sources, identities: identities, variant: variant, prepared: made, bytes: bytes, lastUse: state.clock))
             return made
         }
     }
@@ -51,7 +54,7 @@ final class PreparedWeightCache<Prepared: AnyObject & Sendable>: Sendable {
     /// The entry for these sources and variant, marked as just used.
     private static func use(_ state: inout State, _ identities: [ObjectIdentifier], _ variant: String) -> Prepared? {
         guard let index = state.entries.firstIndex(where: {
-            $0.variant == variant && $0.sources.map { ObjectIdentifier($0) } == identities
+            $0.identities == identities && $0.variant == variant
         }) else { return nil }
         state.clock += 1
         state.entries[index].lastUse = state.clock

@@ -70,6 +70,9 @@ public enum ModelFileProblem: Sendable, Equatable, CustomStringConvertible {
     /// A tensor's `data_offsets` are wrong: reversed, not matching its shape and dtype, past the
     /// end of the data, or overlapping another tensor (`reason` says which).
     case invalidDataOffsets(tensor: String, begin: Int, end: Int, reason: String)
+    /// Two keys of one parameter (a sub-module registered twice, which PyTorch's `state_dict()`
+    /// lists under both) hold different values.
+    case conflictingDuplicates(tensor: String, duplicateOf: String)
     /// The file could not be read or written at all.
     case io(String)
 
@@ -89,6 +92,8 @@ public enum ModelFileProblem: Sendable, Equatable, CustomStringConvertible {
             return "invalid header at byte \(offset): \(reason)"
         case let .invalidDataOffsets(tensor, begin, end, reason):
             return "tensor \"\(tensor)\" has invalid data_offsets [\(begin), \(end)]: \(reason)"
+        case let .conflictingDuplicates(tensor, duplicateOf):
+            return "tensor \"\(tensor)\" holds other values than \"\(duplicateOf)\", another key of the same parameter"
         case let .io(message):
             return message
         }

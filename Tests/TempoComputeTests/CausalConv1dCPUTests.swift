@@ -66,6 +66,46 @@ struct CausalConv1dCPUTests {
         expectClose(multi, c.reference(), c.tolerance, "\(c)")
     }
 
+    @Test("Winograd F(2,3) (K 3, groups 1, d a power of two up to 64): every dilation, edge lengths and channel counts")
+    func winograd() throws {
+        // Lengths around the 128-step items (and below one), channel counts not multiples of the
+        // 6-channel tiles, dilations from 1 to 64 (64 pairs are 128 steps for each).
+        let shapes = [(1, 1, 1, 1), (2, 3, 7, 5), (1, 17, 13, 127), (3, 5, 6, 128), (2, 9, 11, 129), (1, 33, 64, 300)]
+        for dilation in [1, 2, 4, 8, 16, 32, 64] {
+            for (index, (batch, inputs, outputs, length)) in shapes.enumerated() {
+                let c = CausalConvCase(
+                    batch: batch, inputChannels: inputs, outputChannels: outputs, length: length, kernelSize: 3,
+                    dilation: dilation, bias: index.isMultiple(of: 2))
+                // One launch: the Winograd kernel, not a GEMM per tap.
+                let (y, counts) = try Device.cpu.counting { try c.run(on: .cpu) }
+                #expect(counts.launches == 1, "\(c)")
+                expectClose(try y.values, c.reference(), c.tolerance, "\(c)")
+            }
+        }
+        // Dilations that are not powers of two, or past 64, and other K keep the GEMMs.
+        for (kernelSize, dilation) in [(3, 3), (3, 128), (2, 4)] {
+            let c = CausalConvCase(batch: 1, inputChannels: 8, outputChannels: 8, length: 300, kernelSize: kernelSize, dilation: dilation)
+            let (y, counts) = try Device.cpu.counting { try c.run(on: .cpu) }
+            #expect(counts.launches > 1, "\(c)")
+            expectClose(try y.values, c.reference(), c.tolerance, "\(c)")
+        }
+    }
+
+    @Test("the Winograd transform of a weight is made once and kept while the weight lives")
+    func winogradWeightKept() throws {
+        Device.cpu.releaseCachedMemory()
+        let x = try Tensor.normal([2, 16, 200], seed: 1, device: .cpu)
+        let weight = try Tensor.normal([16, 16, 3], seed: 2, device: .cpu)
+        let first = try x.causalConv1d(weight: weight, dilation: 2).values
+        let kept = Device.cpu.cachedMemoryBytes
+        let second = try x.causalConv1d(weight: weight, dilation: 2).values
+        #expect(Device.cpu.cachedMemoryBytes == kept, "the second call made another transform")
+        #expect(first == second)
+        // A new weight tensor gets its own transform: a stale one would give the old numbers.
+        let other = try Tensor.normal([16, 16, 3], seed: 3, device: .cpu)
+        #expect(try x.causalConv1d(weight: other, dilation: 2).values != first)
+    }
+
     @Test("convolutions running at once on several tasks are each right")
     func concurrent() async throws {
         let cases = (0..<4).map { index in

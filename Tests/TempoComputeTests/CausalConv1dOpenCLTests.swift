@@ -1,3 +1,4 @@
+import Foundation
 import TempoTestSupport
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// shape (the public API takes the device's default) and be counted without the uploads around it.
 struct OpenCLCausalConvCall {
     let backend: OpenCLBackend
-    let descriptor: CausalConv1dDescriptor
+    var descriptor: CausalConv1dDescriptor
     let input: Tensor
     let weight: Tensor
     let bias: Tensor?
@@ -23,9 +24,10 @@ struct OpenCLCausalConvCall {
         output = try Tensor(shape: [c.batch, c.outputChannels, c.length], repeating: .nan, device: device)
     }
 
-    func callAsFunction(shape: OpenCLTunables.Shape) throws {
+    func callAsFunction(shape: OpenCLTunables.Shape, residual: Tensor? = nil) throws {
         try backend.causalConv1d(
-            descriptor, input: input.buffer, weight: weight.buffer, bias: bias?.buffer, output: output.buffer, shape: shape)
+            descriptor, input: input.buffer, weight: weight.buffer, bias: bias?.buffer, residual: residual?.buffer,
+            output: output.buffer, shape: shape)
     }
 }
 
@@ -99,6 +101,25 @@ struct CausalConv1dOpenCLTests {
             try expectMatchesReference(
                 CausalConvCase(inputChannels: 3, outputChannels: 9, length: length, kernelSize: 5, dilation: 16, bias: false),
                 on: device, shape: shape)
+        }
+    }
+
+    @Test("the fused epilogue (a TCN block's, and GELU alone) in each kernel shape", .needsOpenCL, arguments: TestDevices.openCLShapes)
+    func epilogue(device: Device, shape: OpenCLTunables.Shape) throws {
+        // L 70: a partial last tile in both shapes; 9 channels: a partial channel tile.
+        let c = CausalConvCase(batch: 2, inputChannels: 6, outputChannels: 9, length: 70, kernelSize: 3, dilation: 4)
+        let plain = c.reference()
+        let residualValues = plain.indices.map { Float(Foundation.cos(Double($0) * 0.29)) }
+        for epilogue in [EpilogueReference.tcnBlock, EpilogueReference(activation: .gelu)] {
+            var call = try OpenCLCausalConvCall(c, on: device)
+            call.descriptor.epilogue = ConvolutionEpilogue(
+                activation: epilogue.activation, hasResidual: epilogue.residual, outputActivation: epilogue.outputActivation)
+            let residual = try Tensor(shape: [c.batch, c.outputChannels, c.length], values: residualValues, device: device)
+            try call(shape: shape, residual: epilogue.residual ? residual : nil)
+            let expected = plain.indices.map {
+                epilogue.apply(Double(plain[$0]), residual: epilogue.residual ? Double(residualValues[$0]) : nil)
+            }
+            expectClose(try call.output.values, expected, c.tolerance, "\(c) \(epilogue) \(shape) on \(device.id)")
         }
     }
 

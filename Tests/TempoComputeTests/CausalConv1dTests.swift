@@ -29,10 +29,15 @@ struct CausalConvCase: CustomStringConvertible, Sendable {
     var weight: [Float] { values(outputChannels * (inputChannels / groups) * kernelSize, 2) }
     var biasValues: [Float]? { bias ? values(outputChannels, 3) : nil }
 
+    /// The weight `[Cout, Cin/groups, K]` and the bias on `device`.
+    func parameters(on device: Device) throws -> (weight: Tensor, bias: Tensor?) {
+        (try Tensor(shape: [outputChannels, inputChannels / groups, kernelSize], values: weight, device: device),
+         try biasValues.map { try Tensor(shape: [outputChannels], values: $0, device: device) })
+    }
+
     func run(on device: Device) throws -> Tensor {
         let input = try Tensor(shape: [batch, inputChannels, length], values: x, device: device)
-        let w = try Tensor(shape: [outputChannels, inputChannels / groups, kernelSize], values: weight, device: device)
-        let b = try biasValues.map { try Tensor(shape: [outputChannels], values: $0, device: device) }
+        let (w, b) = try parameters(on: device)
         return try input.causalConv1d(weight: w, bias: b, dilation: dilation, groups: groups)
     }
 
@@ -56,6 +61,46 @@ struct CausalConv1dTests {
             let y = try c.run(on: device)
             #expect(y.shape == [c.batch, c.outputChannels, c.length], sourceLocation: sourceLocation)
             expectClose(try y.values, expected, c.tolerance, "\(c) on \(device.id)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("a fused epilogue equals the convolution followed by it: Winograd, GEMM and direct CPU paths, every device")
+    func epilogue() throws {
+        let cases = [
+            // Winograd on the CPU (K 3, power-of-two dilation), over two 128-step items.
+            CausalConvCase(batch: 2, inputChannels: 5, outputChannels: 7, length: 150, kernelSize: 3, dilation: 2),
+            // GEMMs per tap.
+            CausalConvCase(batch: 2, inputChannels: 5, outputChannels: 7, length: 40, kernelSize: 2, dilation: 3),
+            // The direct depthwise loop.
+            CausalConvCase(batch: 2, inputChannels: 6, outputChannels: 6, length: 33, kernelSize: 3, dilation: 1, groups: 6),
+        ]
+        for (index, c) in cases.enumerated() {
+            let plain = c.reference()
+            let residualValues = plain.indices.map { Float(Foundation.sin(Double($0) * 0.37)) }
+            for variant in 0..<6 {
+                let epilogue = EpilogueReference.variety(index * 6 + variant)
+                let expected = plain.indices.map {
+                    epilogue.apply(Double(plain[$0]), residual: epilogue.residual ? Double(residualValues[$0]) : nil)
+                }
+                for device in TestDevices.all {
+                    let input = try Tensor(shape: [c.batch, c.inputChannels, c.length], values: c.x, device: device)
+                    let (weight, bias) = try c.parameters(on: device)
+                    let residual = epilogue.residual
+                        ? try Tensor(shape: [c.batch, c.outputChannels, c.length], values: residualValues, device: device) : nil
+                    let y = try input.causalConv1d(
+                        weight: weight, bias: bias, dilation: c.dilation, groups: c.groups,
+                        activation: epilogue.activation, residual: residual, outputActivation: epilogue.outputActivation)
+                    expectClose(try y.values, expected, c.tolerance, "\(c) \(epilogue) on \(device.id)")
+                }
+            }
+        }
+        // The residual must be shaped as the output.
+        let c = cases[0]
+        let input = try Tensor(shape: [c.batch, c.inputChannels, c.length], values: c.x, device: .cpu)
+        let (weight, _) = try c.parameters(on: .cpu)
+        #expect(throws: TempoError.shapeMismatch(
+            argument: "residual", expected: "[B, Cout, L] = [2, 7, 150]", actual: [2, 7, 149])) {
+            try input.causalConv1d(weight: weight, dilation: 2, residual: try Tensor.zeros([2, 7, 149]))
         }
     }
 

@@ -157,3 +157,29 @@ struct BasicLayerTests {
         expectTempoError(containing: ["`x`", "[T, B, F...]", "[5, 4]"]) { _ = try distributed(Tensor.zeros([5, 4], device: device)) }
     }
 }
+
+/// A module that registers one sub-module under two keys, as PyTorch allows.
+final class Twice: Module {
+    let norm: LayerNorm
+    init(size: Int) throws { norm = try LayerNorm(size) }
+    override var members: [(key: String, member: ModuleMember)] { [("first", .module(norm)), ("again", .module(norm))] }
+}
+
+@Suite("Module registered twice")
+struct ModuleRegisteredTwiceTests {
+    @Test("named_parameters and named_modules list it once, state_dict under both keys, load takes either")
+    func duplicates() throws {
+        let twice = try Twice(size: 2)
+        #expect(twice.namedParameters().map(\.key) == ["first.weight", "first.bias"])
+        #expect(twice.namedModules().map(\.key) == ["", "first"])
+        #expect(twice.stateDict().map(\.key) == ["first.weight", "first.bias", "again.weight", "again.bias"])
+        #expect(twice.parameterCount == 4)
+        let weight = try Tensor(shape: [2], values: [3, 4]), bias = try Tensor(shape: [2], values: [5, 6])
+        try twice.load(stateDict: ["again.weight": weight, "first.bias": bias])
+        #expect(try twice.norm.weight?.value.values == [3, 4])
+        #expect(try twice.norm.bias?.value.values == [5, 6])
+        #expect(modelFileProblem {
+            try twice.load(stateDict: ["first.weight": weight, "again.weight": bias, "first.bias": bias])
+        } == .conflictingDuplicates(tensor: "again.weight", duplicateOf: "first.weight"))
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 @testable import Tempo
 
 /// One case of `Fixtures/reference` (a copy of the shared reference set): raw little-endian float32
-/// arrays whose names and shapes are in `manifest.json`.
+/// arrays whose names, shapes and sha256 are in `manifest.json` (checked on every read).
 struct ReferenceCase {
     private struct Manifest: Decodable {
         var cases: [Entry]
@@ -22,6 +22,7 @@ struct ReferenceCase {
         var name: String
         var file: String
         var shape: [Int]
+        var sha256: String
     }
 
     static let directory = fixturesDirectory.appending(path: "reference")
@@ -49,7 +50,10 @@ struct ReferenceCase {
 
     func values(_ array: String) throws -> [Float] {
         let entry = try #require(arrays[array], "no array \(array) in case \(name)")
-        let values = try readFloats(Self.directory.appending(path: entry.file))
+        let url = Self.directory.appending(path: entry.file)
+        let digest = sha256Hex(try Data(contentsOf: url))
+        try #require(digest == entry.sha256, "\(entry.file): sha256 \(digest), manifest says \(entry.sha256)")
+        let values = try readFloats(url)
         let count = entry.shape.reduce(1, *)
         try #require(values.count == count, "\(entry.file): \(values.count) floats for shape \(entry.shape)")
         return values

@@ -39,7 +39,7 @@ public enum Catalog {
             name: "transpose", keys: ["B", "M", "N"], defaults: ["B": .int(64), "M": .int(512), "N": .int(512)],
             formula: "memory-bound: 2*B*M*N*4 bytes"
         ) { s in transpose(batch: s.int("B"), rows: s.int("M"), columns: s.int("N")) },
-    ] + recurrentOps + causalConvOps + attentionOps
+    ] + recurrentOps + causalConvOps + tcnOps + attentionOps + transformerOps
 
     public static func definition(_ op: String) -> OpDefinition? {
         ops.first { $0.name == op }

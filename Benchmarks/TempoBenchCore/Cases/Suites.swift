@@ -22,6 +22,9 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.recurrent("gru", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.recurrent("rnn", batch: 8, steps: 32, inputSize: 64, hiddenSize: 64),
                 Catalog.causalConv1d(batch: 4, inputChannels: 64, outputChannels: 64, length: 256, kernelSize: 3, dilation: 2),
+                Catalog.causalConv1dStep(batch: 4, inputChannels: 64, outputChannels: 64, kernelSize: 3, dilation: 2),
+                Catalog.tcn(batch: 4, channels: 32, length: 256, kernelSize: 3, blocks: 2),
+                Catalog.tcnStep(batch: 4, channels: 32, kernelSize: 3, blocks: 2),
                 Catalog.attention(batch: 2, heads: 4, length: 128, headDimension: 32, causal: false),
                 Catalog.attention(batch: 2, heads: 4, length: 128, headDimension: 32, causal: true),
             ]
@@ -42,9 +45,18 @@ public enum Suite: String, CaseIterable, Sendable {
             } + Catalog.causalConvDilations.map { dilation in
                 Catalog.causalConv1d(
                     batch: 16, inputChannels: 128, outputChannels: 128, length: 1024, kernelSize: 3, dilation: dilation)
+            } + [Catalog.tcn(batch: 16, channels: 128, length: 1024, kernelSize: 3, blocks: 4)] + [16, 1].flatMap { batch in
+                // A streaming TCN's step against recomputing the window it sees (the receptive
+                // field, 61 samples for four blocks of K 3).
+                [
+                    Catalog.tcnStep(batch: batch, channels: 128, kernelSize: 3, blocks: 4),
+                    Catalog.tcn(batch: batch, channels: 128, length: 61, kernelSize: 3, blocks: 4),
+                ]
             } + [false, true].map { causal in
                 Catalog.attention(batch: 8, heads: 8, length: 512, headDimension: 64, causal: causal)
-            }
+            } + [
+                Catalog.transformer(batch: 8, length: 512, width: 512, heads: 8, feedforward: 2048),
+            ]
         case .full:
             return Suite.default.cases + [
                 Catalog.sgemm(m: 1000, n: 1000, k: 1000),
@@ -59,7 +71,15 @@ public enum Suite: String, CaseIterable, Sendable {
                 // attention's working memory (the work MB column) is the 16 MiB output and a few
                 // tiles. About a second per call, so not in the default suite.
                 Catalog.attention(batch: 1, heads: 8, length: 8192, headDimension: 64, causal: false),
-            ]
+            ] + [16, 1].flatMap { batch in
+                // A streaming TCN's step against recomputing its receptive field (61 samples for
+                // four blocks of K 3 at dilations 1, 2, 4, 8).
+                [
+                    Catalog.causalConv1dStep(batch: batch, inputChannels: 128, outputChannels: 128, kernelSize: 3, dilation: 1),
+                    Catalog.causalConv1d(
+                        batch: batch, inputChannels: 128, outputChannels: 128, length: 61, kernelSize: 3, dilation: 1),
+                ]
+            }
         }
     }
 

@@ -61,6 +61,85 @@ size_t tempo_recurrent_workspace_size(const tempo_recurrent_args *args, int thre
 /// threads used.
 int tempo_recurrent_sequence(const tempo_recurrent_args *args, const float *packed, float *workspace, int threads);
 
+/// The activations of the convolution step's epilogue (Swift: Activation, or none).
+typedef enum {
+    TEMPO_ACTIVATION_NONE = 0,
+    TEMPO_ACTIVATION_RELU = 1,
+    TEMPO_ACTIVATION_TANH = 2,
+    TEMPO_ACTIVATION_SIGMOID = 3,
+    TEMPO_ACTIVATION_GELU = 4,
+    TEMPO_ACTIVATION_GELU_TANH = 5,
+} tempo_activation;
+
+/// One step of a dilated causal convolution: the output of the newest sample, then the sample
+/// appended to the history ring. Row-major float32; B batch rows, Cin inputs, Cout outputs, K taps,
+/// dilation d, G groups, S = (K-1)*d + 1 history slots (0 when K = 1).
+///
+///   y[b, o] = out_act(act(bias[o] + sum_k sum_c w[o, c, k] * tap_k[b, g*Cin/G + c]) + residual[b, o])
+///
+/// where g = o / (Cout/G), tap_{K-1} = x and tap_k = history slot (position - (K-1-k)*d + S) % S.
+typedef struct {
+    int batch, input, output, taps, dilation, groups;
+    int slots, position;             // S, and the slot x is written to
+    const float *x;                  // [B, Cin]
+    float *history;                  // [S, B, Cin], or NULL when S = 0
+    const float *w;                  // [Cout, Cin/G, K]
+    const float *bias;               // [Cout] or NULL
+    const float *residual;           // [B, Cout] or NULL
+    tempo_activation activation, output_activation;
+    float *y;                        // [B, Cout]
+} tempo_conv_step_args;
+
+/// Floats of the packed weight for these arguments: 0 when G > 1 (grouped steps read `w` in place).
+size_t tempo_conv_step_packed_size(const tempo_conv_step_args *args);
+
+/// Packs `w` into panels of 64 outputs contiguous along (tap, input channel), the layout the step
+/// streams; `packed` holds `tempo_conv_step_packed_size(args)` floats, 64-byte aligned. Depends only
+/// on the weight and the sizes, so it can be kept while the weight lives.
+void tempo_conv_step_pack(const tempo_conv_step_args *args, float *packed);
+
+/// Runs the step on up to `threads` threads (one when the work is too small to pay for waking
+/// another, or when another caller holds the team), from `packed` (NULL when G > 1). Returns the
+/// number of threads used.
+int tempo_conv_step(const tempo_conv_step_args *args, const float *packed, int threads);
+
+/// The largest dilation `tempo_causal_conv` takes: an item's inputs span ~5d steps per channel.
+#define TEMPO_CAUSAL_CONV_MAX_DILATION 64
+
+/// A dilated causal convolution with K = 3 over whole sequences, groups = 1, by Winograd's F(2,3)
+/// (2/3 of the direct FLOPs): row-major float32,
+/// y[b, o, t] = bias[o] + sum_c sum_k w[o, c, k] * x[b, c, t - (2-k)*d], zeros before t = 0.
+typedef struct {
+    int batch, input, output, length, taps, dilation;  // B, Cin, Cout, L, K (3), d
+    const float *x;         // [B, Cin, L]
+    const float *bias;      // [Cout] or NULL
+    const float *residual;  // [B, Cout, L] or NULL
+    tempo_activation activation, output_activation;  // y = output_activation(activation(sum + bias) + residual)
+    float *y;               // [B, Cout, L]
+} tempo_causal_conv_args;
+
+/// Whether `tempo_causal_conv` takes these sizes: K = 3 and d <= TEMPO_CAUSAL_CONV_MAX_DILATION.
+int tempo_causal_conv_supported(const tempo_causal_conv_args *args);
+
+/// Floats of the packed weight.
+size_t tempo_causal_conv_packed_size(const tempo_causal_conv_args *args);
+
+/// Transforms and packs `w` `[Cout, Cin, 3]` for `tempo_causal_conv`; depends only on the weight
+/// and the sizes.
+void tempo_causal_conv_pack(const tempo_causal_conv_args *args, const float *w, float *packed);
+
+/// Floats of scratch `tempo_causal_conv` needs on `threads` threads.
+size_t tempo_causal_conv_workspace_size(const tempo_causal_conv_args *args, int threads);
+
+/// y[i] = output_activation(activation(y[i]) + residual[i]) for i < count (residual may be NULL), on
+/// up to `threads` threads: the epilogue of a convolution computed without one.
+void tempo_conv_epilogue(float *y, const float *residual, size_t count, tempo_activation activation,
+                         tempo_activation output_activation, int threads);
+
+/// Runs the convolution on up to `threads` threads from the packed weight; `workspace` holds
+/// `tempo_causal_conv_workspace_size(args, threads)` floats, 64-byte aligned. Returns the number
+/// of threads used.
+int tempo_causal_conv(const tempo_causal_conv_args *args, const float *packed, float *workspace, int threads);
 /// One scaled dot-product attention call (Swift: AttentionDescriptor). Row-major float32;
 /// query head `i` reads key/value head `i / (heads / kv_heads)`.
 typedef struct {

@@ -64,21 +64,38 @@ extension Module {
         }
     }
 
-    /// Every parameter of this module and its sub-modules, keyed with dots as PyTorch's
-    /// `named_parameters()` / `state_dict()` key them.
+    /// Every parameter of this module and its sub-modules, once, keyed with dots as PyTorch's
+    /// `named_parameters()` keys them.
+    ///
+    /// A sub-module may be registered under two keys, as PyTorch allows (locuslab's TCN lists its
+    /// convolutions again in a `Sequential` called `net`): as `named_parameters()` does, its
+    /// parameters appear under the first key only. ``stateDict()`` lists every key, as
+    /// `state_dict()` does, and loading accepts any of them.
     public func namedParameters() -> [(key: String, parameter: Parameter)] {
+        var seen = Set<ObjectIdentifier>()
+        return stateDictEntries().filter { seen.insert(ObjectIdentifier($0.parameter)).inserted }
+    }
+
+    /// Every key under which a parameter is reachable, duplicates included, in `state_dict()` order.
+    func stateDictEntries() -> [(key: String, parameter: Parameter)] {
         members.flatMap { key, member -> [(key: String, parameter: Parameter)] in
             switch member {
             case .parameter(let parameter): return [(key, parameter)]
-            case .module(let module): return module.namedParameters().map { ("\(key).\($0.key)", $0.parameter) }
+            case .module(let module): return module.stateDictEntries().map { ("\(key).\($0.key)", $0.parameter) }
             }
         }
     }
 
-    /// Every sub-module, depth first, keyed with dots; this module itself has the key "".
+    /// Every sub-module, once, depth first, keyed with dots; this module itself has the key "".
+    /// A sub-module registered under two keys appears under the first, as in PyTorch's `named_modules()`.
     public func namedModules() -> [(key: String, module: Module)] {
+        var seen = Set<ObjectIdentifier>()
+        return allNamedModules().filter { seen.insert(ObjectIdentifier($0.module)).inserted }
+    }
+
+    private func allNamedModules() -> [(key: String, module: Module)] {
         [("", self)] + children.flatMap { key, child in
-            child.namedModules().map { ($0.key.isEmpty ? key : "\(key).\($0.key)", $0.module) }
+            child.allNamedModules().map { ($0.key.isEmpty ? key : "\(key).\($0.key)", $0.module) }
         }
     }
 
@@ -89,7 +106,19 @@ extension Module {
 
     /// The device of the parameters (the CPU for a module without parameters).
     public var device: Device {
-        namedParameters().first?.parameter.device ?? .cpu
+        firstParameter()?.device ?? .cpu
+    }
+
+    /// The first parameter in `state_dict()` order, found without listing the others: layers
+    /// check their input's device on every call, a streaming step included.
+    private func firstParameter() -> Parameter? {
+        for (_, member) in members {
+            switch member {
+            case .parameter(let parameter): return parameter
+            case .module(let module): if let parameter = module.firstParameter() { return parameter }
+            }
+        }
+        return nil
     }
 
     /// Moves every parameter to `device`. Either all move or, when a copy fails, none do.

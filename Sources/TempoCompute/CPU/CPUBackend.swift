@@ -45,6 +45,10 @@ final class CPUBackend: Backend {
     private static let smallestPooledBytes = 16 << 10
     /// Recurrent weights packed for `tempo_recurrent_sequence`.
     let packedRecurrentWeights = PreparedWeightCache<AlignedFloats>()
+    /// Convolution weights packed for `tempo_conv_step` and transformed for `tempo_causal_conv`:
+    /// one per layer of a TCN, so room for deep ones (a miss repacks the weight, which costs more
+    /// than a step).
+    let packedConvolutionWeights = PreparedWeightCache<AlignedFloats>(capacity: 64)
 
     private init() {
         // Before any BLAS call: OpenBLAS may need its core corrected (see OpenBLASCore).
@@ -89,9 +93,10 @@ final class CPUBackend: Backend {
     func releaseCachedMemory() {
         pool.trim()
         packedRecurrentWeights.removeAll()
+        packedConvolutionWeights.removeAll()
     }
 
-    var cachedMemoryBytes: Int { pool.cachedBytes + packedRecurrentWeights.bytes }
+    var cachedMemoryBytes: Int { pool.cachedBytes + packedRecurrentWeights.bytes + packedConvolutionWeights.bytes }
 
     func upload(_ values: UnsafeBufferPointer<Float>, to buffer: any DeviceBuffer) throws {
         guard let source = values.baseAddress, !values.isEmpty else { return }

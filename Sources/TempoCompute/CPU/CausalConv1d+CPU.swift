@@ -1,25 +1,42 @@
 import CBLAS
+import CTempoCPU
 import Synchronization
 
 extension CPUBackend {
     /// The causal convolution (see ``CausalConv1dDescriptor``): input `[B, Cin, L]`, weight
     /// `[Cout, Cin/groups, K]`, bias `[Cout]` or none, output `[B, Cout, L]`.
     ///
-    /// Groups with enough channels (always the case for `groups == 1`, the TCN layer) run as
-    /// OpenBLAS GEMMs, one per tap with the tap's shift as a column offset
+    /// A TCN's convolution (`groups == 1`, K = 3, d a power of two up to 64) runs by Winograd's
+    /// F(2,3) in C (``causalConv1dWinograd(_:input:weight:bias:output:)``, 2/3 of the FLOPs).
+    /// Other groups with enough channels run as OpenBLAS GEMMs, one per tap with the tap's shift as a column offset
     /// (``causalConv1dGEMM(_:input:weight:bias:output:)``); depthwise groups, and narrow ones on
     /// short sequences, would make those GEMMs too small to pay for their calls and packing and
     /// run as a direct vector loop (``causalConv1dDirect(_:input:weight:bias:output:)``).
     func causalConv1d(
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, output: any DeviceBuffer
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer
     ) throws {
+        let weightBuffer = weight
         let input = UnsafePointer(pointer(input)), weight = UnsafePointer(pointer(weight))
         let bias = bias.map { UnsafePointer(pointer($0)) }, output = pointer(output)
+        let residual = residual.map { UnsafePointer(pointer($0)) }
+        if let winograd = CausalConv1dWinograd(descriptor, input: input, bias: bias, residual: residual, output: output) {
+            try causalConv1dWinograd(winograd, weight: weightBuffer)
+            return
+        }
         if descriptor.usesGEMM {
             try causalConv1dGEMM(descriptor, input: input, weight: weight, bias: bias, output: output)
         } else {
             causalConv1dDirect(descriptor, input: input, weight: weight, bias: bias, output: output)
+        }
+        // These paths store plain sums; the epilogue is one more pass over the output.
+        let epilogue = descriptor.epilogue
+        if epilogue != .none {
+            counters.recordLaunches(1)
+            tempo_conv_epilogue(
+                output, residual, descriptor.batch * descriptor.outputChannels * descriptor.length,
+                epilogue.activation.cpuKernelActivation, epilogue.outputActivation.cpuKernelActivation,
+                Int32(CPUThreads.count))
         }
     }
 

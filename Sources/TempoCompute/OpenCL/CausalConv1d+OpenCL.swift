@@ -3,9 +3,10 @@ import TempoKernels
 extension OpenCLBackend {
     func causalConv1d(
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, output: any DeviceBuffer
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer
     ) throws {
-        try causalConv1d(descriptor, input: input, weight: weight, bias: bias, output: output, shape: tunables.shape)
+        try causalConv1d(
+            descriptor, input: input, weight: weight, bias: bias, residual: residual, output: output, shape: tunables.shape)
     }
 
     /// `causalConv1d` in a given kernel shape (tests force each one; see ``OpenCLTunables``).
@@ -18,14 +19,16 @@ extension OpenCLBackend {
     /// fit the device's local memory.
     func causalConv1d(
         _ d: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, output: any DeviceBuffer, shape: OpenCLTunables.Shape
+        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer, shape: OpenCLTunables.Shape
     ) throws {
         let program = try program(.causalConv1d)
-        // Without a bias the flag is off and the weight stands in, so the argument is a valid buffer.
+        // Without a bias (or residual) the flag is off and the weight stands in, so the argument
+        // is a valid buffer.
         let arguments: [KernelArgument] = [
             .buffer(input), .buffer(weight), .buffer(bias ?? weight), .int(d.hasBias ? 1 : 0), .buffer(output),
             .int(d.inputChannels), .int(d.outputChannels), .int(d.length), .int(d.kernelSize), .int(d.dilation),
-            .int(d.groups),
+            .int(d.groups), .buffer(residual ?? weight), .int(d.epilogue.hasResidual ? 1 : 0),
+            .int(d.epilogue.activation.kernelCode), .int(d.epilogue.outputActivation.kernelCode),
         ]
         if shape == .gpu, let slice = gpuInputSlice(d) {
             let (channels, steps) = (tunables.convGPUChannels, tunables.convGPUSteps)

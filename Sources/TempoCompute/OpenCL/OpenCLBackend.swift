@@ -23,6 +23,8 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
     private let pool: BufferPool<cl_mem>
     /// Recurrent weights packed by `rec_pack`, kept while the weights live.
     let packedRecurrentWeights = PreparedWeightCache<RecurrentPackedWeights>()
+    /// Convolution step weights packed by `conv_step_pack`: one per layer of a streaming TCN.
+    let packedConvolutionWeights = PreparedWeightCache<PackedWeight>(capacity: 64)
 
     /// The tunables' options are a function of the file name, so the name and any extra options
     /// identify a program; keeping the full option string out of the key keeps the per-launch
@@ -241,10 +243,11 @@ final class OpenCLBackend: Backend, @unchecked Sendable {
 
     func releaseCachedMemory() {
         packedRecurrentWeights.removeAll()
+        packedConvolutionWeights.removeAll()
         pool.trim()
     }
 
-    var cachedMemoryBytes: Int { pool.cachedBytes + packedRecurrentWeights.bytes }
+    var cachedMemoryBytes: Int { pool.cachedBytes + packedRecurrentWeights.bytes + packedConvolutionWeights.bytes }
 
     @inline(__always)
     func memory(_ buffer: any DeviceBuffer) -> cl_mem {

@@ -33,7 +33,7 @@ struct OpenCLTunables: Sendable {
     let gemmGPURowsPerItem: Int
     let gemmGPUColumnsPerItem: Int
     let gemmGPUVectorWidth: Int
-    /// `softmax.cl` and `layer_norm.cl`, GPU shape: work-items per row (a power of two).
+    /// `softmax.cl`, `layer_norm.cl` and `weight_norm.cl`, GPU shape: work-items per row (a power of two).
     let rowWorkGroup: Int
     /// `transpose.cl`, GPU shape: tile edge.
     let transposeTile: Int
@@ -58,6 +58,10 @@ struct OpenCLTunables: Sendable {
     let convGPUSteps: Int
     let convGPUChannelsPerItem: Int
     let convGPUSlice: Int
+    /// `causal_conv1d.cl`, the step's CPU shape: batch rows and float16 vectors of outputs per
+    /// work-item (their product is its accumulator count; 16 x vectors is the packed panel width).
+    let convStepCPURows: Int
+    let convStepCPUVectors: Int
     /// `attention.cl`, CPU shape: float16 vectors of queries per work-item and keys per tile
     /// (their product is the work-item's score accumulators), and work-items per compute unit.
     let attentionCPUQueryVectors: Int
@@ -114,6 +118,8 @@ struct OpenCLTunables: Sendable {
         convGPUSteps = record.maxWorkGroupSize >= 256 ? 64 : 16
         convGPUChannelsPerItem = 4
         convGPUSlice = 8
+        // 6 x 4: 24 accumulators, as gemm.cl's and the CPU backend's step tiles.
+        (convStepCPURows, convStepCPUVectors) = (6, 4)
         // 2 vectors of queries x 8 keys: 16 float16 score accumulators, the notes' sweet spot.
         (attentionCPUQueryVectors, attentionCPUKeys) = (2, 8)
         // Blocks are handed out round-robin to this many work-items per unit: enough that uneven
@@ -137,6 +143,7 @@ struct OpenCLTunables: Sendable {
             ]
         case "softmax": definitions = [("SOFTMAX_WORKGROUP", rowWorkGroup)]
         case "layer_norm": definitions = [("LAYER_NORM_WORKGROUP", rowWorkGroup)]
+        case "weight_norm": definitions = [("WEIGHT_NORM_WORKGROUP", rowWorkGroup)]
         case "transpose": definitions = [("TRANSPOSE_TILE", transposeTile)]
         case "recurrent_sequence":
             // The CPU tile depends on the cell too: the op passes it with the cell's options.
@@ -149,6 +156,7 @@ struct OpenCLTunables: Sendable {
                 ("CONV_CPU_CO", convCPUChannels), ("CONV_CPU_TV", convCPUVectors),
                 ("CONV_GPU_CO", convGPUChannels), ("CONV_GPU_TT", convGPUSteps),
                 ("CONV_GPU_WPT", convGPUChannelsPerItem), ("CONV_GPU_CS", convGPUSlice),
+                ("CONV_STEP_SR", convStepCPURows), ("CONV_STEP_SV", convStepCPUVectors),
             ]
         case "attention":
             definitions = [

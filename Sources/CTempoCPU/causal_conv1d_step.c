@@ -1,0 +1,152 @@
+// causal_conv1d_step.c -- one streaming step of a dilated causal convolution on the CPU.
+//
+// A step is a small GEMM, y[B, Cout] = [tap_0 | ... | tap_{K-1}] [K*Cin, Cout], whose K blocks
+// of A lie in different buffers (the input and K-1 slots of the history ring). Each block of up to
+// 6 batch rows and each panel of 64 outputs runs as K register-tiled products (tile_product.h)
+// into one tile, one per tap, reading the taps in place, then the epilogue (bias, activation,
+// residual, output activation) while the tile is in L1. The weight is packed once into panels
+// contiguous along (tap, channel), so each product streams its panel in order.
+//
+// Work items are (panel, block of rows), shared by a thread team when the step is big enough to
+// pay for waking a thread (see useful_threads); a thread's items are consecutive, so it reads as
+// few panels as it can and keeps them in its core's cache from one step to the next.
+//
+// Grouped convolutions (depthwise and the like) read the weight in place in a direct loop: their
+// products are too thin for panels of 64 outputs, and they are a sliver of a TCN's work.
+#include "tempo_cpu.h"
+#include "thread_team.h"
+#include "tile_product.h"
+#include "vector_math.h"
+
+#include <string.h>
+
+enum { STEP_VECTORS = 4, STEP_ROWS = 6, STEP_PANEL = STEP_VECTORS * LANES };
+
+typedef struct {
+    const tempo_conv_step_args *a;
+    const float *packed;
+    int panels;        // of STEP_PANEL outputs
+    int blocks;        // of at most STEP_ROWS batch rows
+    int items;         // (panel, block) pairs, or (batch row, 16 outputs) pairs without panels
+} step_plan;
+
+size_t tempo_conv_step_packed_size(const tempo_conv_step_args *a) {
+    if (a->groups != 1) return 0;
+    const size_t panels = (size_t)(a->output + STEP_PANEL - 1) / STEP_PANEL;
+    return panels * (size_t)a->taps * (size_t)a->input * STEP_PANEL;
+}
+
+// packed[((panel * K + k) * Cin + c) * 64 + j] = w[panel * 64 + j, c, k], zero past Cout: the
+// panel's K tap blocks one after the other, each the [Cin, 64] slice its product streams.
+void tempo_conv_step_pack(const tempo_conv_step_args *a, float *packed) {
+    const int K = a->taps, C = a->input, O = a->output;
+    memset(packed, 0, sizeof(float) * tempo_conv_step_packed_size(a));
+    for (int o = 0; o < O; o++) {
+        float *column = packed + (size_t)(o / STEP_PANEL) * K * C * STEP_PANEL + o % STEP_PANEL;
+        // Each weight row read once, in order; the writes stride through a panel that stays in L2.
+        const float *row = a->w + (size_t)o * C * K;
+        for (int c = 0; c < C; c++)
+            for (int k = 0; k < K; k++) column[((size_t)k * C + c) * STEP_PANEL] = row[(size_t)c * K + k];
+    }
+}
+
+// Tap k's [B, Cin] samples: the input for the last tap, else the ring slot (K-1-k)*d steps back.
+TEMPO_INLINE const float *tap(const tempo_conv_step_args *a, int k) {
+    if (k == a->taps - 1) return a->x;
+    const int slot = (a->position - (a->taps - 1 - k) * a->dilation + a->slots) % a->slots;
+    return a->history + (size_t)slot * a->batch * a->input;
+}
+
+// The epilogue of outputs [o, o + n) of batch row b (n <= 16) from their sums `acc`. Called with
+// a literal 16 for whole vectors, so that their loads and stores are plain vector moves.
+TEMPO_INLINE void finish(const tempo_conv_step_args *a, int b, int o, int n, v16 acc) {
+    if (a->bias) acc += v16_load(a->bias + o, n);
+    acc = v16_activate(acc, a->activation);
+    if (a->residual) acc += v16_load(a->residual + (size_t)b * a->output + o, n);
+    v16_store(a->y + (size_t)b * a->output + o, v16_activate(acc, a->output_activation), n);
+}
+
+TEMPO_INLINE void finish_any(const tempo_conv_step_args *a, int b, int o, int n, v16 acc) {
+    if (n == LANES) finish(a, b, o, LANES, acc);
+    else finish(a, b, o, n, acc);
+}
+
+// Item `item` of the packed path: panel item / blocks, rows of block item % blocks (blocks as
+// even as possible, 16 rows as 6 + 5 + 5: a short block's tile keeps too few FMAs in flight).
+TEMPO_INLINE void run_item(const step_plan *s, int item, float *tile) {
+    const tempo_conv_step_args *a = s->a;
+    const int panel = item / s->blocks, block = item % s->blocks;
+    const int base = a->batch / s->blocks, extra = a->batch % s->blocks;
+    const int r0 = block * base + (block < extra ? block : extra);
+    const int rows = base + (block < extra ? 1 : 0);
+    const float *packed = s->packed + (size_t)panel * a->taps * a->input * STEP_PANEL;
+    for (int k = 0; k < a->taps; k++) {
+        const float *source = tap(a, k), *row_pointers[MAX_ROWS];
+        for (int r = 0; r < rows; r++) row_pointers[r] = source + (size_t)(r0 + r) * a->input;
+        tile_product_adding(
+            STEP_VECTORS, rows, a->input, row_pointers, packed + (size_t)k * a->input * STEP_PANEL, tile, k > 0);
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < STEP_VECTORS; v++) {
+            const int o = panel * STEP_PANEL + v * LANES;
+            if (o >= a->output) break;
+            const int n = a->output - o < LANES ? a->output - o : LANES;
+            finish_any(a, r0 + r, o, n, *(const v16_unaligned *)(tile + (r * STEP_VECTORS + v) * LANES));
+        }
+    }
+}
+
+// Item `item` of the direct path: outputs [16 (item % chunks), ...) of batch row item / chunks.
+TEMPO_INLINE void run_direct_item(const tempo_conv_step_args *a, int item) {
+    const int chunks = (a->output + LANES - 1) / LANES;
+    const int b = item / chunks, o0 = (item % chunks) * LANES;
+    const int n = a->output - o0 < LANES ? a->output - o0 : LANES;
+    const int per_group = a->input / a->groups, outputs_per_group = a->output / a->groups, K = a->taps;
+    float sums[LANES] = {0};
+    for (int k = 0; k < K; k++) {
+        const float *x = tap(a, k) + (size_t)b * a->input;
+        for (int j = 0; j < n; j++) {
+            const int o = o0 + j;
+            const float *in = x + (size_t)(o / outputs_per_group) * per_group, *w = a->w + (size_t)o * per_group * K + k;
+            float sum = 0.0f;
+            for (int c = 0; c < per_group; c++) sum += w[(size_t)c * K] * in[c];
+            sums[j] += sum;
+        }
+    }
+    finish_any(a, b, o0, n, *(const v16_unaligned *)sums);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static void run_thread(void *context, int thread, int threads) {
+    const step_plan *s = context;
+    const tempo_conv_step_args *a = s->a;
+    const int begin = (int)((long)s->items * thread / threads), end = (int)((long)s->items * (thread + 1) / threads);
+    float tile[STEP_ROWS * STEP_VECTORS * LANES] __attribute__((aligned(64)));
+    for (int item = begin; item < end; item++) {
+        if (s->packed) run_item(s, item, tile);
+        else run_direct_item(a, item);
+    }
+}
+
+// Threads worth using: one alone below 4 MFLOP (~25 us on one core), and no more than there are
+// items. A second thread pays only when its hand-off is small against the step: at B16 C128 K3
+// (1.6 MFLOP, ~10 us on one core) two threads gained 15% at best on a quiet machine, and on one
+// whose other core was busy (other processes, OpenBLAS's spinning workers) the caller waited for
+// the worker to be scheduled: 70-97 us a step against 11.5-14 on one thread, in Swift and in a
+// C loop that called nothing else alike.
+static int useful_threads(const tempo_conv_step_args *a, int items, int threads) {
+    const double flops = 2.0 * a->batch * a->output * (double)(a->input / a->groups) * a->taps;
+    if (flops < 4e6 || threads < 1) return 1;
+    return threads < items ? threads : items;
+}
+
+int tempo_conv_step(const tempo_conv_step_args *a, const float *packed, int threads) {
+    step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0};
+    s.items = packed ? s.panels * s.blocks : a->batch * ((a->output + LANES - 1) / LANES);
+    const int used = tempo_team_run(useful_threads(a, s.items, threads), run_thread, &s);
+    // The slot of x held the sample S steps back, which no tap read: the order does not matter
+    // here, but the OpenCL kernels rely on the same layout to write it during the step.
+    if (a->slots > 0)
+        memcpy(a->history + (size_t)a->position * a->batch * a->input, a->x, sizeof(float) * a->batch * a->input);
+    return used;
+}
