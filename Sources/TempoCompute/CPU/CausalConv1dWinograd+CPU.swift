@@ -49,9 +49,10 @@ extension CPUBackend {
             return transformed
         }
         let threads = CPUThreads.count
-        let workspace = try AlignedFloats(count: tempo_causal_conv_workspace_size(&arguments, Int32(threads)))
+        // Pooled, as the other ops' scratch: a TCN calls this for every layer.
+        let workspace = try allocate(count: tempo_causal_conv_workspace_size(&arguments, Int32(threads)))
         counters.recordLaunches(1)
-        _ = tempo_causal_conv(&arguments, packed.pointer, workspace.pointer, Int32(threads))
+        _ = tempo_causal_conv(&arguments, packed.pointer, pointer(workspace), Int32(threads))
         withExtendedLifetime((packed, workspace)) {}
     }
 }
