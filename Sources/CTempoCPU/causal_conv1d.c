@@ -204,7 +204,7 @@ TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long 
     }
 }
 
-// Aᵀ M for one output channel: the 128 steps from T0 into `out`, from its 64 pairs' products.
+// The epilogue on 16 outputs: output_activation(activation(y) + residual), residual NULL for none.
 TEMPO_INLINE v16 finish(const tempo_causal_conv_args *a, v16 y, const float *residual) {
     y = v16_activate(y, a->activation);
     if (residual) y += *(const v16_unaligned *)residual;

@@ -118,7 +118,8 @@ typedef struct {
     float *y;               // [B, Cout, L]
 } tempo_causal_conv_args;
 
-/// Whether `tempo_causal_conv` takes these sizes: K = 3 and d <= TEMPO_CAUSAL_CONV_MAX_DILATION.
+/// Whether `tempo_causal_conv` takes these sizes: K = 3 and d a power of two up to
+/// TEMPO_CAUSAL_CONV_MAX_DILATION (so that 64 output pairs are 128 consecutive steps).
 int tempo_causal_conv_supported(const tempo_causal_conv_args *args);
 
 /// Floats of the packed weight.
