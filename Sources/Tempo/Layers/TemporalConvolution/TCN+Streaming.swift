@@ -79,21 +79,17 @@ extension TemporalBlock {
             try x.causalConv1dStep(weight: downsample.weight.value, bias: downsample.bias?.value, history: history)
         default: x
         }
+        let hidden = try x.causalConv1dStep(
+            weight: conv1.effectiveWeight(), bias: conv1.bias?.value, dilation: dilation, history: state.conv1,
+            activation: .relu)
         if !appliesDropout {
-            let hidden = try x.causalConv1dStep(
-                weight: conv1.effectiveWeight(), bias: conv1.bias?.value, dilation: dilation, history: state.conv1,
-                activation: .relu)
             return try hidden.causalConv1dStep(
                 weight: conv2.effectiveWeight(), bias: conv2.bias?.value, dilation: dilation, history: state.conv2,
                 activation: .relu, residual: residual, outputActivation: .relu)
         }
         // Dropout sits between each ReLU and what follows, where the fused epilogue has no place.
-        let hidden = try dropout1(
-            x.causalConv1dStep(
-                weight: conv1.effectiveWeight(), bias: conv1.bias?.value, dilation: dilation, history: state.conv1,
-                activation: .relu))
         let out = try dropout2(
-            hidden.causalConv1dStep(
+            dropout1(hidden).causalConv1dStep(
                 weight: conv2.effectiveWeight(), bias: conv2.bias?.value, dilation: dilation, history: state.conv2,
                 activation: .relu))
         return try (out + residual).relu()
