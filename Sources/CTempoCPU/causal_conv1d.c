@@ -204,11 +204,9 @@ TEMPO_INLINE void transform_inputs(const tempo_causal_conv_args *a, int b, long 
     }
 }
 
-// The epilogue on 16 outputs: output_activation(activation(y) + residual), residual NULL for none.
+// The epilogue on 16 outputs, residual NULL for none.
 TEMPO_INLINE v16 finish(const tempo_causal_conv_args *a, v16 y, const float *residual) {
-    y = v16_activate(y, a->activation);
-    if (residual) y += *(const v16_unaligned *)residual;
-    return v16_activate(y, a->output_activation);
+    return v16_epilogue(y, a->activation, residual, 16, a->output_activation);
 }
 
 // Aᵀ M for one output channel, then the epilogue: the 128 steps from T0 into `out`, from its 64
@@ -318,9 +316,9 @@ typedef struct {
 TEMPO_INLINE void epilogue_range(const epilogue_job *job, size_t begin, size_t end) {
     for (size_t i = begin; i < end && i < job->count; i += 16) {
         const int n = job->count - i < 16 ? (int)(job->count - i) : 16;
-        v16 y = v16_activate(v16_load(job->y + i, n), job->activation);
-        if (job->residual) y += v16_load(job->residual + i, n);
-        v16_store(job->y + i, v16_activate(y, job->output_activation), n);
+        const float *residual = job->residual ? job->residual + i : 0;
+        const v16 y = v16_epilogue(v16_load(job->y + i, n), job->activation, residual, n, job->output_activation);
+        v16_store(job->y + i, y, n);
     }
 }
 

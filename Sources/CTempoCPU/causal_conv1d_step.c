@@ -61,9 +61,8 @@ TEMPO_INLINE const float *tap(const tempo_conv_step_args *a, int k) {
 // a literal 16 for whole vectors, so that their loads and stores are plain vector moves.
 TEMPO_INLINE void finish(const tempo_conv_step_args *a, int b, int o, int n, v16 acc) {
     if (a->bias) acc += v16_load(a->bias + o, n);
-    acc = v16_activate(acc, a->activation);
-    if (a->residual) acc += v16_load(a->residual + (size_t)b * a->output + o, n);
-    v16_store(a->y + (size_t)b * a->output + o, v16_activate(acc, a->output_activation), n);
+    const float *residual = a->residual ? a->residual + (size_t)b * a->output + o : 0;
+    v16_store(a->y + (size_t)b * a->output + o, v16_epilogue(acc, a->activation, residual, n, a->output_activation), n);
 }
 
 TEMPO_INLINE void finish_any(const tempo_conv_step_args *a, int b, int o, int n, v16 acc) {

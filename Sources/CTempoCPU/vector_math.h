@@ -155,4 +155,13 @@ TEMPO_INLINE v16 v16_activate(v16 x, tempo_activation f) {
     return x;
 }
 
+/// A convolution's epilogue on 16 outputs: output_activation(activation(y) + residual), the
+/// residual's first `n` floats read only when `residual` is not NULL.
+TEMPO_INLINE v16 v16_epilogue(
+    v16 y, tempo_activation activation, const float *residual, int n, tempo_activation output_activation) {
+    y = v16_activate(y, activation);
+    if (residual) y += v16_load(residual, n);
+    return v16_activate(y, output_activation);
+}
+
 #endif
