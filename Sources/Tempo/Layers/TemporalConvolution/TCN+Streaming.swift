@@ -68,11 +68,22 @@ extension TemporalBlock {
     ///   naming `state` when it was made for another block or device.
     public func step(_ x: Tensor, state: StreamingState) throws -> Tensor {
         try requireSample(x, channels: inputChannels, batch: state.batch)
-        guard state.fits(self, device: x.device) else {
+        try requireFitting(state, device: x.device)
+        return try checkedStep(x, state: state)
+    }
+
+    /// Throws naming `state` unless it was made for this block on `device`.
+    func requireFitting(_ state: StreamingState, device: Device) throws {
+        guard state.fits(self, device: device) else {
             throw TempoError.invalidArgument(
                 argument: "state", expected: "a streaming state made by this block (makeStreamingState(batch:))",
                 actual: "one made for other sizes or another device")
         }
+    }
+
+    /// ``step(_:state:)`` once `x` and `state` are known to fit: a TCN checks its input and every
+    /// block's state once per sample, and each block's input is the block before's output.
+    func checkedStep(_ x: Tensor, state: StreamingState) throws -> Tensor {
         // `fits` made sure the state has a downsample history exactly when the block has a downsample.
         let residual = switch (downsample, state.downsample) {
         case let (downsample?, history?):
@@ -148,9 +159,12 @@ extension TCN {
                 argument: "state", expected: "a streaming state of \(blocks.count) blocks (makeStreamingState(batch:))",
                 actual: "\(state.blocks.count) blocks")
         }
+        for (block, blockState) in zip(blocks, state.blocks) {
+            try block.requireFitting(blockState, device: x.device)
+        }
         var y = x
         for (block, blockState) in zip(blocks, state.blocks) {
-            y = try block.step(y, state: blockState)
+            y = try block.checkedStep(y, state: blockState)
         }
         return y
     }
