@@ -1,10 +1,14 @@
 // recurrent_sequence.c -- one RNN/LSTM/GRU layer on the CPU: input projection and recurrence.
 //
 // The threads of a team split the hidden units (as panels of 16-unit blocks with all their gates)
-// and run the whole layer together. Every chunk of steps, each thread projects the inputs of those
-// steps for its units (x W_ih^T + biases, kept in L2), then the team runs the steps, meeting at a
-// barrier after each (two for the Cho GRU and the LSTM projection, whose second product needs the
-// whole first result). A step of a thread is, per block of batch rows and per panel, one
+// and run the whole layer together, meeting at a barrier after each step (two for the Cho GRU and
+// the LSTM projection, whose second product needs the whole first result). The inputs are
+// projected a chunk of steps at a time (x W_ih^T + biases, kept in L2), double-buffered: while the
+// team runs the steps of one chunk, a thread that reaches a barrier before the others projects
+// pieces of the next chunk instead of spinning, and whatever is left is shared out at the chunk's
+// last step. A thread projects the pieces of its own units first (the steps read them from its
+// cache), then takes the others' that are left, so a thread that the machine slowed (another
+// process, a busy hypervisor) does less of the projection and the team waits less. A step of a thread is, per block of batch rows and per panel, one
 // register-tiled product (tile_product.h) followed at once by the gate update of those rows and
 // units while the products are still in L1. The weights are packed once into panels contiguous
 // along K (tempo_recurrent_pack; the caller keeps them while the weights live), each thread
@@ -14,6 +18,7 @@
 #include "tile_product.h"
 #include "vector_math.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 // A thread's tile: up to 24 vectors of products, padded so threads' tiles share no cache line.
@@ -39,6 +44,12 @@ typedef struct {
     float *packed[2];
 } phase;
 
+// Claims of a thread's projection pieces, counted over the whole sequence, one cache line each.
+struct piece_cursor {
+    _Atomic long claimed;
+    char padding[64 - sizeof(long)];
+};
+
 typedef struct {
     const tempo_recurrent_args *a;
     int T, B, H, R, G, D;
@@ -46,7 +57,8 @@ typedef struct {
     phase phases[2];    // the products of each step
     int phase_count;
     int chunk;          // steps whose input projection is computed at a time
-    float *gx[2];       // [chunk*B, G*H]: x_t W_ih^T + bias_x, for the current chunk of steps
+    struct piece_cursor *cursors;  // per thread: how many of its pieces have been claimed
+    float *gx[2];       // [2][chunk*B, G*H]: x_t W_ih^T + bias_x, for a chunk of steps and the next
     float *h[2][2];     // [direction][parity]: [B, R], ping-ponged between steps
     float *c[2];        // [B, H]
     float *m[2];        // [B, H]: o*tanh(c) before the projection, or r*h for the Cho GRU
@@ -115,7 +127,7 @@ static size_t layout(sequence *s, float *packed, float *scratch, int threads, si
     used = 0;
     base = scratch;
     for (int d = 0; d < s->D; d++) {
-        s->gx[d] = TAKE((size_t)s->chunk * s->B * s->G * s->H);
+        s->gx[d] = TAKE((size_t)(s->T > s->chunk ? 2 : 1) * s->chunk * s->B * s->G * s->H);
         s->h[d][0] = TAKE((size_t)s->B * s->R);
         s->h[d][1] = TAKE((size_t)s->B * s->R);
         s->c[d] = TAKE((size_t)s->B * s->H);
@@ -140,11 +152,13 @@ static void describe(sequence *s, const tempo_recurrent_args *a) {
     s->D = a->directions;
     s->phase_count = plan_phases(a, s->phases);
     s->input = make_phase(PHASE_INPUT, 0, s->G, s->H, a->input);
-    // Project the inputs a chunk of steps at a time, about 1 MiB of gx per direction, so gx
-    // stays in L2 between its projection and its steps instead of going through memory (16 MiB
-    // each way for B = 32, T = 128, H = 256). 256 KiB chunks were 2% slower, 64 KiB 4%.
+    // Project the inputs a chunk of steps at a time, about 512 KiB of gx per direction (1 MiB
+    // with the next chunk's), so gx stays in L2 between its projection and its steps instead of
+    // going through memory (16 MiB each way for B = 32, T = 128, H = 256). With one buffer,
+    // 256 KiB chunks were 2% slower than 1 MiB, 64 KiB 4%; with two, 512 KiB chunks ran LSTM
+    // B64 T64 H512 in 82.8 ms (median of 6 alternating runs) against 89.2 for 1 MiB chunks.
     const long per_step = (long)s->B * s->G * s->H;
-    s->chunk = per_step >= 262144 ? 1 : (int)(262144 / per_step);
+    s->chunk = per_step >= 131072 ? 1 : (int)(131072 / per_step);
     if (s->chunk > s->T) s->chunk = s->T;
 }
 
@@ -191,6 +205,11 @@ TEMPO_INLINE void pack_panel(const sequence *s, const phase *p, int d, int panel
             }
         }
     }
+}
+
+// The projections of chunk `chunk` of direction `d`: chunks alternate between two buffers.
+TEMPO_INLINE float *chunk_gx(const sequence *s, int d, int chunk) {
+    return s->gx[d] + (size_t)(chunk & 1) * s->chunk * s->B * s->G * s->H;
 }
 
 TEMPO_INLINE int is_active(const sequence *s, int b, int t) {
@@ -292,7 +311,7 @@ TEMPO_INLINE void update(
         const float *h_prev = s->h[d][step & 1] + (size_t)b * R;
         float *h_next = s->h[d][(step + 1) & 1] + (size_t)b * R;
         float *y = s->a->y + ((size_t)t * B + b) * D * R + (size_t)d * R;
-        const float *gx = s->gx[d] + ((size_t)(step % s->chunk) * B + b) * G * H;
+        const float *gx = chunk_gx(s, d, step / s->chunk) + ((size_t)(step % s->chunk) * B + b) * G * H;
         const int active = is_active(s, b, t);
         for (int u = 0; u < p->unit_blocks; u++) {
             const int j = (panel * p->unit_blocks + u) * LANES;
@@ -327,38 +346,87 @@ TEMPO_INLINE void run_phase(
     }
 }
 
-// gx[:, the panels' gate columns] = x_t W_ih^T + bias_x for the owned input panels and the steps
-// [first, first + count): row q of gx is step first + q / B, batch row q % B.
-TEMPO_INLINE void project_inputs(const sequence *s, float *tile, int begin, int end, int first, int count) {
+// Piece `item` of chunk `chunk`'s projection: gx[rows, the panel's gate columns] =
+// x_t W_ih^T + bias_x for one input panel and one block of the chunk's rows, where row q of a
+// chunk's gx is its step q / B and batch row q % B.
+TEMPO_INLINE void project_piece(const sequence *s, float *tile, int chunk, int item) {
     const phase *p = &s->input;
-    const int B = s->B, G = s->G, H = s->H, rows_total = count * B;
+    const int B = s->B, G = s->G, H = s->H, first = chunk * s->chunk;
+    const int count = s->T - first < s->chunk ? s->T - first : s->chunk;
+    const int rows_total = count * B;
+    // Blocks as even as possible, as in run_phase.
     const int blocks = (rows_total + p->rows_per_tile - 1) / p->rows_per_tile;
-    for (int item = begin; item < end; item++) {
-        const int d = item / p->panels, panel = item % p->panels;
-        const float *packed = p->packed[d] + (size_t)panel * p->panel_floats;
-        for (int block = 0, q0 = 0; block < blocks; block++) {
-            const int rows = rows_total / blocks + (block < rows_total % blocks ? 1 : 0);
-            const float *row_pointers[MAX_ROWS];
-            for (int r = 0; r < rows; r++) {
-                const int step = first + (q0 + r) / B, b = (q0 + r) % B;
-                const int t = d == 0 ? step : s->T - 1 - step;
-                row_pointers[r] = s->a->x + ((size_t)t * B + b) * p->depth;
+    const int panel_item = item / blocks, block = item % blocks;
+    const int d = panel_item / p->panels, panel = panel_item % p->panels;
+    const int rows = rows_total / blocks + (block < rows_total % blocks ? 1 : 0);
+    const int q0 = block * (rows_total / blocks) + (block < rows_total % blocks ? block : rows_total % blocks);
+    const float *packed = p->packed[d] + (size_t)panel * p->panel_floats;
+    const float *row_pointers[MAX_ROWS];
+    for (int r = 0; r < rows; r++) {
+        const int step = first + (q0 + r) / B, b = (q0 + r) % B;
+        const int t = d == 0 ? step : s->T - 1 - step;
+        row_pointers[r] = s->a->x + ((size_t)t * B + b) * p->depth;
+    }
+    tile_product(p->vectors, rows, p->depth, row_pointers, packed, tile);
+    float *chunk_rows = chunk_gx(s, d, chunk);
+    for (int r = 0; r < rows; r++) {
+        float *gx = chunk_rows + (size_t)(q0 + r) * G * H;
+        for (int u = 0; u < p->unit_blocks; u++) {
+            const int j = (panel * p->unit_blocks + u) * LANES;
+            const int n = H - j < LANES ? H - j : LANES;
+            if (n <= 0) break;
+            for (int g = 0; g < G; g++) {
+                const float *v = tile + ((size_t)r * p->vectors + (size_t)u * G + g) * LANES;
+                const v16 bias = v16_load(s->bias_x[d] + (size_t)g * H + j, n);
+                v16_store(gx + (size_t)g * H + j, *(const v16_unaligned *)v + bias, n);
             }
-            tile_product(p->vectors, rows, p->depth, row_pointers, packed, tile);
-            for (int r = 0; r < rows; r++) {
-                float *gx = s->gx[d] + (size_t)(q0 + r) * G * H;
-                for (int u = 0; u < p->unit_blocks; u++) {
-                    const int j = (panel * p->unit_blocks + u) * LANES;
-                    const int n = H - j < LANES ? H - j : LANES;
-                    if (n <= 0) break;
-                    for (int g = 0; g < G; g++) {
-                        const float *v = tile + ((size_t)r * p->vectors + (size_t)u * G + g) * LANES;
-                        const v16 bias = v16_load(s->bias_x[d] + (size_t)g * H + j, n);
-                        v16_store(gx + (size_t)g * H + j, *(const v16_unaligned *)v + bias, n);
-                    }
-                }
-            }
-            q0 += rows;
+        }
+    }
+}
+
+// Row blocks of chunk `chunk`'s projection: only the last chunk can be shorter.
+TEMPO_INLINE int chunk_blocks(const sequence *s, int chunk) {
+    const int count = s->T - chunk * s->chunk < s->chunk ? s->T - chunk * s->chunk : s->chunk;
+    return (count * s->B + s->input.rows_per_tile - 1) / s->input.rows_per_tile;
+}
+
+// Claims and projects one unclaimed piece of chunk `chunk` among those of thread `owner` (its
+// input panels, every row block); returns 0 when none is left. The claims of a thread's pieces
+// are counted over the sequence, chunk c's from c times its pieces in a full chunk, and a claim
+// never takes a number beyond the chunk, so a thread still on chunk c cannot take one of c + 1.
+TEMPO_INLINE int project_owned_piece(const sequence *s, float *tile, int chunk, int owner, int threads) {
+    int first_panel, end_panel;
+    owned_items(s, &s->input, owner, threads, &first_panel, &end_panel);
+    const int blocks = chunk_blocks(s, chunk), panels = end_panel - first_panel;
+    const long base = (long)chunk * panels * chunk_blocks(s, 0), end = base + (long)panels * blocks;
+    _Atomic long *claimed_count = &s->cursors[owner].claimed;
+    long claimed = atomic_load_explicit(claimed_count, memory_order_relaxed);
+    while (claimed < end) {
+        if (atomic_compare_exchange_weak_explicit(claimed_count, &claimed, claimed + 1, memory_order_relaxed, memory_order_relaxed)) {
+            project_piece(s, tile, chunk, first_panel * blocks + (int)(claimed - base));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+// Projects one unclaimed piece of chunk `chunk`, this thread's own first; 0 when none is left
+// (or the chunk is past the sequence).
+TEMPO_INLINE int project_one_piece(const sequence *s, float *tile, int chunk, int thread, int threads) {
+    if (chunk * s->chunk >= s->T) return 0;
+    for (int i = 0; i < threads; i++)
+        if (project_owned_piece(s, tile, chunk, (thread + i) % threads, threads)) return 1;
+    return 0;
+}
+
+// The barrier after a step's phase, projecting pieces of chunk `next_chunk` while the others
+// are not there yet (a piece is a few microseconds: the wait grows by at most one).
+TEMPO_INLINE void barrier_projecting(const sequence *s, float *tile, int thread, int threads, int next_chunk) {
+    const unsigned ticket = tempo_team_arrive(threads);
+    while (!tempo_team_passed(ticket)) {
+        if (!project_one_piece(s, tile, next_chunk, thread, threads)) {
+            tempo_team_wait(ticket);
+            return;
         }
     }
 }
@@ -387,20 +455,23 @@ static void run_thread(void *context, int thread, int threads) {
     __builtin_ia32_ldmxcsr(saved_mxcsr | 0x8040);
 #endif
     float *tile = s->tiles + (size_t)thread * TILE_STRIDE;
-    int input_begin, input_end, begin[2], end[2];
-    owned_items(s, &s->input, thread, threads, &input_begin, &input_end);
+    int begin[2], end[2];
     for (int q = 0; q < s->phase_count; q++) owned_items(s, &s->phases[q], thread, threads, &begin[q], &end[q]);
+    while (project_one_piece(s, tile, 0, thread, threads)) {}
+    tempo_team_barrier(threads);
     for (int step = 0; step < s->T; step++) {
-        if (step % s->chunk == 0) {
-            const int count = s->T - step < s->chunk ? s->T - step : s->chunk;
-            project_inputs(s, tile, input_begin, input_end, step, count);
-            // The steps' panels may group units differently from the input panels (the Cho
-            // GRU's do), so every projection is complete before any step reads it.
-            tempo_team_barrier(threads);
-        }
+        const int chunk = step / s->chunk;
+        const int ends_chunk = (step + 1) % s->chunk == 0;
         for (int q = 0; q < s->phase_count; q++) {
             run_phase(s, &s->phases[q], step, tile, begin[q], end[q]);
-            tempo_team_barrier(threads);
+            // The next chunk's projection is complete before its first step: what is left of it
+            // is shared out before the last barrier of this chunk.
+            if (ends_chunk && q == s->phase_count - 1) {
+                while (project_one_piece(s, tile, chunk + 1, thread, threads)) {}
+                tempo_team_barrier(threads);
+            } else {
+                barrier_projecting(s, tile, thread, threads, chunk + 1);
+            }
         }
     }
 #if defined(__x86_64__) || defined(__i386__)
@@ -446,6 +517,9 @@ int tempo_recurrent_sequence(const tempo_recurrent_args *a, const float *packed,
             if (is_reset_after_candidate) s.bias_hn[d][row - 2 * H] = bhh;
         }
     }
+    struct piece_cursor cursors[TEMPO_MAX_TEAM] __attribute__((aligned(64)));
+    for (int i = 0; i < TEMPO_MAX_TEAM; i++) atomic_init(&cursors[i].claimed, 0);
+    s.cursors = cursors;
     const int used = tempo_team_run(threads, run_thread, &s);
     for (int d = 0; d < s.D; d++) {
         memcpy(a->h_n + (size_t)d * B * R, s.h[d][s.T & 1], sizeof(float) * B * R);

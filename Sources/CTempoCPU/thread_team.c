@@ -12,7 +12,7 @@
 #include <unistd.h>
 #endif
 
-enum { MAX_WORKERS = 63 };
+enum { MAX_WORKERS = TEMPO_MAX_TEAM - 1 };
 // Pause instructions a waiting thread spins before it yields or sleeps: about 0.1-0.3 ms on
 // current x86 (a pause is 40-140 cycles), long enough to bridge back-to-back calls and steps.
 enum { SPINS_BEFORE_YIELD = 2000 };
@@ -118,17 +118,25 @@ static void wake_all(_Atomic unsigned *word) {
 #endif
 }
 
-void tempo_team_barrier(int threads) {
-    if (threads <= 1) return;
+unsigned tempo_team_arrive(int threads) {
     const unsigned phase = atomic_load_explicit(&barrier_phase, memory_order_relaxed);
+    // A team of one has passed already: its ticket is a phase that is not current.
+    if (threads <= 1) return phase - 1;
     if (atomic_fetch_add_explicit(&barrier_arrived, 1, memory_order_acq_rel) == threads - 1) {
         atomic_store_explicit(&barrier_arrived, 0, memory_order_relaxed);
         atomic_store(&barrier_phase, phase + 1);
         if (atomic_load(&barrier_sleepers) > 0) wake_all(&barrier_phase);
-        return;
     }
+    return phase;
+}
+
+int tempo_team_passed(unsigned ticket) {
+    return atomic_load_explicit(&barrier_phase, memory_order_acquire) != ticket;
+}
+
+void tempo_team_wait(unsigned ticket) {
     for (int spins = 0; spins < SPINS_BEFORE_YIELD; spins++) {
-        if (atomic_load_explicit(&barrier_phase, memory_order_acquire) != phase) return;
+        if (tempo_team_passed(ticket)) return;
         cpu_relax();
     }
     // Still waiting: the thread we wait for is probably not running (more runnable threads than
@@ -137,6 +145,10 @@ void tempo_team_barrier(int threads) {
     // store of the phase, and set here before the phase is read again (both sequentially
     // consistent), so either it sees a sleeper and wakes it or the sleeper sees the new phase.
     atomic_fetch_add(&barrier_sleepers, 1);
-    while (atomic_load(&barrier_phase) == phase) wait_while_equal(&barrier_phase, phase);
+    while (atomic_load(&barrier_phase) == ticket) wait_while_equal(&barrier_phase, ticket);
     atomic_fetch_sub(&barrier_sleepers, 1);
+}
+
+void tempo_team_barrier(int threads) {
+    tempo_team_wait(tempo_team_arrive(threads));
 }

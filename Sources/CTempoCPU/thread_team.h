@@ -5,6 +5,9 @@
 #ifndef TEMPO_THREAD_TEAM_H
 #define TEMPO_THREAD_TEAM_H
 
+/// The most threads a team runs at once.
+enum { TEMPO_MAX_TEAM = 64 };
+
 typedef void (*tempo_team_function)(void *context, int thread, int threads);
 
 /// Runs `function(context, i, n)` for i in 0..<n on n threads at once, the caller being thread 0,
@@ -14,5 +17,14 @@ int tempo_team_run(int threads, tempo_team_function function, void *context);
 
 /// Waits until all `threads` threads of the running team function have arrived.
 void tempo_team_barrier(int threads);
+
+/// The barrier in two halves, so that a thread can do work that needs no one else while it
+/// waits: `tempo_team_arrive` marks this thread arrived and returns a ticket;
+/// `tempo_team_passed(ticket)` is nonzero once every thread has arrived (at once for one
+/// thread); `tempo_team_wait(ticket)` blocks until then. Every arrive needs a wait or a
+/// nonzero passed before the thread arrives again.
+unsigned tempo_team_arrive(int threads);
+int tempo_team_passed(unsigned ticket);
+void tempo_team_wait(unsigned ticket);
 
 #endif

@@ -96,6 +96,27 @@ struct RecurrentSequenceTests {
         }
     }
 
+    /// The CPU projects the inputs about 128 Ki gate values at a time (here 15 steps for the LSTM,
+    /// 20 for the GRUs), double-buffered and shared out between threads as they wait: a sequence
+    /// longer than that crosses chunk boundaries, ends in a short chunk, and the backward
+    /// direction and the lengths read chunks in the other order.
+    @Test("sequences longer than a chunk of projected inputs, both directions, with lengths")
+    func severalChunks() throws {
+        let lengths = (0..<64).map { 50 - ($0 * 7) % 45 }
+        for device in TestDevices.all {
+            // No plain RNN: its chunk is 62 steps here, and over 50 steps its tanh recurrence
+            // amplifies rounding past the tolerance.
+            for cell in [RecurrentCell.lstm(), .gru(.resetAfterMatmul), .gru(.resetBeforeMatmul)] {
+                try expectMatchesReference(
+                    RecurrentCase(cell: cell, steps: 50, batch: 64, inputSize: 7, hiddenSize: 33, directions: 2), on: device)
+                try expectMatchesReference(
+                    RecurrentCase(
+                        cell: cell, steps: 50, batch: 64, inputSize: 7, hiddenSize: 33, directions: 2, lengths: lengths),
+                    on: device)
+            }
+        }
+    }
+
     @Test("a T-step LSTM issues at most 2T+1 launches and moves no bytes mid-sequence", .needsOpenCL)
     func launchStructure() throws {
         checkOpenCLRequirement()
