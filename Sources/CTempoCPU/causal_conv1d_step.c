@@ -7,9 +7,10 @@
 // residual, output activation) while the tile is in L1. The weight is packed once into panels
 // contiguous along (tap, channel), so each product streams its panel in order.
 //
-// Work items are (panel, block of rows), shared by a thread team when the step is big enough to
-// pay for waking a thread (see useful_threads); a thread's items are consecutive, so it reads as
-// few panels as it can and keeps them in its core's cache from one step to the next.
+// Work items are (panel, block of rows), panel by panel, shared with the team's ready workers when
+// the step is big enough to pay for a hand-off (see useful_threads): the caller takes them from
+// the front, workers from the back, so each thread reads as few panels as it can and keeps them
+// in its core's cache from one step to the next.
 //
 // Grouped convolutions (depthwise and the like) read the weight in place in a direct loop: their
 // products are too thin for panels of 64 outputs, and they are a sliver of a TCN's work.
@@ -116,36 +117,31 @@ TEMPO_INLINE void run_direct_item(const tempo_conv_step_args *a, int item) {
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void run_thread(void *context, int thread, int threads) {
+static void run_one_item(void *context, int item) {
     const step_plan *s = context;
-    const tempo_conv_step_args *a = s->a;
-    const int begin = (int)((long)s->items * thread / threads), end = (int)((long)s->items * (thread + 1) / threads);
     float tile[STEP_ROWS * STEP_VECTORS * LANES] __attribute__((aligned(64)));
-    for (int item = begin; item < end; item++) {
-        if (s->packed) run_item(s, item, tile);
-        else run_direct_item(a, item);
-    }
+    if (s->packed) run_item(s, item, tile);
+    else run_direct_item(s->a, item);
 }
 
-// Threads worth using: one alone below 4 MFLOP (~25 us on one core), and no more than there are
-// items. A second thread pays only when its hand-off is small against the step: at B16 C128 K3
-// (1.6 MFLOP, ~10 us on one core) two threads gained 15% at best on a quiet machine, and on one
-// whose other core was busy (other processes, OpenBLAS's spinning workers) the caller waited for
-// the worker to be scheduled: 70-97 us a step against 11.5-14 on one thread, in Swift and in a
-// C loop that called nothing else alike.
-static int useful_threads(const tempo_conv_step_args *a, int items, int threads) {
+// Threads worth offering the items to: one alone below ~64 KFLOP (half a microsecond on one
+// core), where even a spinning worker's hand-off costs more than it saves. Above that, the
+// items are shared (tempo_team_share): the caller never waits for a worker that the machine has
+// not scheduled, which a fixed split did (a step of B16 C128 K3 took 70-97 us instead of 11.5-14
+// on one thread when the other core was busy), and each thread keeps taking the same panels, so
+// at B1 the two cores each hold half of a TCN's weights in their L2 instead of one core all.
+static int useful_threads(const tempo_conv_step_args *a, int threads) {
     const double flops = 2.0 * a->batch * a->output * (double)(a->input / a->groups) * a->taps;
-    if (flops < 4e6 || threads < 1) return 1;
-    return threads < items ? threads : items;
+    return flops < 65536 || threads < 1 ? 1 : threads;
 }
 
 int tempo_conv_step(const tempo_conv_step_args *a, const float *packed, int threads) {
     step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0};
     s.items = packed ? s.panels * s.blocks : a->batch * ((a->output + LANES - 1) / LANES);
-    const int used = tempo_team_run(useful_threads(a, s.items, threads), run_thread, &s);
+    const int caller_items = tempo_team_share(useful_threads(a, threads), s.items, run_one_item, &s);
     // The slot of x held the sample S steps back, which no tap read: the order does not matter
     // here, but the OpenCL kernels rely on the same layout to write it during the step.
     if (a->slots > 0)
         memcpy(a->history + (size_t)a->position * a->batch * a->input, a->x, sizeof(float) * a->batch * a->input);
-    return used;
+    return caller_items;
 }

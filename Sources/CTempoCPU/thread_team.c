@@ -22,13 +22,22 @@ static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_condition = PTHREAD_COND_INITIALIZER;
 static int workers_started;  // guarded by team_lock
 
-// The current job. Written by the caller before `generation` is released, read by workers after
-// acquiring it; the caller waits for every worker to finish the generation before the next job.
-static tempo_team_function job_function;
-static void *job_context;
-static int job_threads;
+// The current job, published like a seqlock: the caller makes `generation` odd, writes the job,
+// then makes it even; a worker reads the job between two equal even readings. A `tempo_team_run`
+// caller waits for every worker to finish the job before the next one; a `tempo_team_share`
+// caller does not, so a late worker may read the fields while the next job is written.
+static _Atomic(tempo_team_function) job_function;
+static _Atomic(tempo_item_function) job_item_function;
+static _Atomic(void *) job_context;
+static _Atomic int job_threads;
 static _Atomic unsigned long generation;
 static _Atomic int unfinished_workers;
+
+// A shared job's items: the low 32 bits of its generation, then the first and the end of the
+// items nobody has taken (16 bits each), in one word, so that a claim is one compare-and-swap
+// that fails once the job is over or another has begun. Items finished, for the caller's wait.
+static _Atomic unsigned long long share_state;
+static _Atomic int share_finished;
 
 static _Atomic int barrier_arrived;
 static _Atomic unsigned barrier_phase;
@@ -40,53 +49,133 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+static unsigned long long share_word(unsigned long job, unsigned front, unsigned end) {
+    return ((unsigned long long)(unsigned)job << 32) | ((unsigned long long)front << 16) | end;
+}
+
+// Takes one item of shared job `job` from the front (the caller) or the back (a worker), or
+// returns -1 once none is left or the job is over.
+static int claim_item(unsigned long job, int from_front) {
+    unsigned long long state = atomic_load_explicit(&share_state, memory_order_acquire);
+    for (;;) {
+        const unsigned front = (unsigned)(state >> 16) & 0xffff, end = (unsigned)state & 0xffff;
+        if ((unsigned)(state >> 32) != (unsigned)job || front >= end) return -1;
+        const unsigned long long next = from_front ? share_word(job, front + 1, end) : share_word(job, front, end - 1);
+        if (atomic_compare_exchange_weak_explicit(&share_state, &state, next, memory_order_acq_rel, memory_order_acquire))
+            return from_front ? (int)front : (int)end - 1;
+    }
+}
+
+static void run_shared_items(unsigned long job, tempo_item_function function, void *context, int from_front) {
+    int item;
+    while ((item = claim_item(job, from_front)) >= 0) {
+        function(context, item);
+        atomic_fetch_add_explicit(&share_finished, 1, memory_order_release);
+    }
+}
+
+// Waits for a published job after `seen`: spins, then sleeps. Returns its (even) generation.
+static unsigned long wait_for_job(unsigned long seen) {
+    int spins = 0;
+    unsigned long current;
+    while ((current = atomic_load_explicit(&generation, memory_order_acquire)) == seen || (current & 1)) {
+        if (++spins < SPINS_BEFORE_YIELD) {
+            cpu_relax();
+            continue;
+        }
+        pthread_mutex_lock(&wake_lock);
+        while ((current = atomic_load_explicit(&generation, memory_order_acquire)) == seen || (current & 1)) {
+            pthread_cond_wait(&wake_condition, &wake_lock);
+        }
+        pthread_mutex_unlock(&wake_lock);
+    }
+    return current;
+}
+
 static void *worker_main(void *argument) {
     const int index = (int)(intptr_t)argument;
     unsigned long seen = 0;
     for (;;) {
-        unsigned long current;
-        int spins = 0;
-        while ((current = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
-            if (++spins < SPINS_BEFORE_YIELD) {
-                cpu_relax();
-                continue;
-            }
-            pthread_mutex_lock(&wake_lock);
-            while ((current = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
-                pthread_cond_wait(&wake_condition, &wake_lock);
-            }
-            pthread_mutex_unlock(&wake_lock);
-            break;
-        }
+        const unsigned long current = wait_for_job(seen);
+        const tempo_team_function function = atomic_load_explicit(&job_function, memory_order_relaxed);
+        const tempo_item_function item_function = atomic_load_explicit(&job_item_function, memory_order_relaxed);
+        void *const context = atomic_load_explicit(&job_context, memory_order_relaxed);
+        const int threads = atomic_load_explicit(&job_threads, memory_order_relaxed);
+        // Torn: a shared job ended and the next was written meanwhile; read that one instead.
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&generation, memory_order_relaxed) != current) continue;
         seen = current;
-        if (index < job_threads) job_function(job_context, index, job_threads);
+        if (item_function) {
+            if (index < threads) run_shared_items(current, item_function, context, 0);
+            continue;
+        }
+        if (index < threads) function(context, index, threads);
         atomic_fetch_sub_explicit(&unfinished_workers, 1, memory_order_acq_rel);
     }
     return 0;
 }
 
-int tempo_team_run(int threads, tempo_team_function function, void *context) {
+// Publishes a job to the workers (the caller holds team_lock) and wakes the sleeping ones.
+static void publish(tempo_team_function function, tempo_item_function item_function, void *context, int threads) {
+    atomic_fetch_add_explicit(&generation, 1, memory_order_relaxed);  // odd: being written
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&job_function, function, memory_order_relaxed);
+    atomic_store_explicit(&job_item_function, item_function, memory_order_relaxed);
+    atomic_store_explicit(&job_context, context, memory_order_relaxed);
+    atomic_store_explicit(&job_threads, threads, memory_order_relaxed);
+    pthread_mutex_lock(&wake_lock);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);  // even: published
+    pthread_cond_broadcast(&wake_condition);
+    pthread_mutex_unlock(&wake_lock);
+}
+
+// Starts workers until the team has `threads` threads (the caller holds team_lock); returns the
+// team size reached.
+static int start_workers(int threads) {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
-    if (threads <= 1 || pthread_mutex_trylock(&team_lock) != 0) {
-        function(context, 0, 1);
-        return 1;
-    }
     while (workers_started < threads - 1) {
         pthread_t thread;
         if (pthread_create(&thread, 0, worker_main, (void *)(intptr_t)(workers_started + 1)) != 0) break;
         pthread_detach(thread);
         workers_started += 1;
     }
-    if (threads > workers_started + 1) threads = workers_started + 1;
+    return threads > workers_started + 1 ? workers_started + 1 : threads;
+}
 
-    job_function = function;
-    job_context = context;
-    job_threads = threads;
+int tempo_team_share(int threads, int items, tempo_item_function function, void *context) {
+    // More items than a claim word holds (no caller comes near: its items are panels) run here.
+    if (threads <= 1 || items <= 1 || items > 0xffff || pthread_mutex_trylock(&team_lock) != 0) {
+        for (int item = 0; item < items; item++) function(context, item);
+        return items;
+    }
+    threads = start_workers(threads);
+    atomic_store_explicit(&share_finished, 0, memory_order_relaxed);
+    // The state names the job's generation once published: two more than the current one.
+    const unsigned long job = atomic_load_explicit(&generation, memory_order_relaxed) + 2;
+    atomic_store_explicit(&share_state, share_word(job, 0, (unsigned)items), memory_order_relaxed);
+    publish(0, function, context, threads);
+    int ran = 0, item;
+    while ((item = claim_item(job, 1)) >= 0) {
+        function(context, item);
+        ran += 1;
+    }
+    // Only items a worker took are left to wait for, each a few microseconds.
+    int spins = 0;
+    while (atomic_load_explicit(&share_finished, memory_order_acquire) < items - ran) {
+        if (++spins < SPINS_BEFORE_YIELD) cpu_relax(); else sched_yield();
+    }
+    pthread_mutex_unlock(&team_lock);
+    return ran;
+}
+
+int tempo_team_run(int threads, tempo_team_function function, void *context) {
+    if (threads <= 1 || pthread_mutex_trylock(&team_lock) != 0) {
+        function(context, 0, 1);
+        return 1;
+    }
+    threads = start_workers(threads);
     atomic_store_explicit(&unfinished_workers, workers_started, memory_order_relaxed);
-    pthread_mutex_lock(&wake_lock);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
-    pthread_cond_broadcast(&wake_condition);
-    pthread_mutex_unlock(&wake_lock);
+    publish(function, 0, context, threads);
 
     function(context, 0, threads);
 

@@ -59,8 +59,8 @@ struct CausalConv1dStepTests {
         }
     }
 
-    /// The last two are over 4 MFLOP a step, where the CPU splits a step between two threads
-    /// (panels and row blocks; (row, 16 outputs) items for groups).
+    /// All but the first are over 64 KFLOP a step, where the CPU shares a step's items with a
+    /// ready worker (panels and row blocks; (row, 16 outputs) items for groups).
     @Test("panels and row blocks: Cout 70, 130, 200 (partial 64-output panels), B 1 to 32, threaded steps")
     func widerShapes() throws {
         for (batch, input, output, groups) in [(7, 33, 70, 1), (16, 40, 130, 1), (1, 128, 128, 1), (32, 128, 200, 1), (32, 256, 256, 2)] {
@@ -71,6 +71,36 @@ struct CausalConv1dStepTests {
             for device in TestDevices.all {
                 expectSteps(try c.run(on: device), expected, c.tolerance, "\(c) on \(device.id)")
             }
+        }
+    }
+
+    /// Steps share items with the team's workers without waiting for them, and whole sequences
+    /// run the team in lockstep: streams stepping on several tasks at once, beside tasks running
+    /// recurrent sequences, mix both kinds of job, and each stream's steps must stay its own.
+    @Test("steps on several tasks at once, beside recurrent sequences, are each right")
+    func concurrentSteps() async throws {
+        let streams = (0..<4).map { index in
+            CausalConvStepCase(
+                batch: 16, inputChannels: 64, outputChannels: 64 + 7 * index, length: 9, kernelSize: 3,
+                dilation: 1 + index, epilogue: .tcnBlock)
+        }
+        let sequences = (0..<2).map { index in
+            RecurrentCase(cell: .lstm(), steps: 6, batch: 9, inputSize: 16, hiddenSize: 48, seed: UInt64(index + 1))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for c in streams {
+                group.addTask {
+                    let expected = c.expected()
+                    for _ in 0..<4 { expectSteps(try c.run(on: .cpu), expected, c.tolerance, "\(c)") }
+                }
+            }
+            for c in sequences {
+                group.addTask {
+                    let expected = c.reference().output
+                    for _ in 0..<4 { expectClose(try c.run(on: .cpu).0.values, expected, recurrentTolerance, "\(c)") }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 

@@ -98,9 +98,9 @@ size_t tempo_conv_step_packed_size(const tempo_conv_step_args *args);
 /// on the weight and the sizes, so it can be kept while the weight lives.
 void tempo_conv_step_pack(const tempo_conv_step_args *args, float *packed);
 
-/// Runs the step on up to `threads` threads (one when the work is too small to pay for waking
-/// another, or when another caller holds the team), from `packed` (NULL when G > 1). Returns the
-/// number of threads used.
+/// Runs the step from `packed` (NULL when G > 1), its items shared with up to `threads - 1`
+/// ready workers (none when the work is too small to pay for a hand-off, or when another caller
+/// holds the team). Returns how many of its items ran on the calling thread.
 int tempo_conv_step(const tempo_conv_step_args *args, const float *packed, int threads);
 
 /// The largest dilation `tempo_causal_conv` takes: an item's inputs span ~5d steps per channel.
