@@ -1,4 +1,7 @@
 // thread_team.c -- see thread_team.h.
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE  // sched_getcpu and the CPU_* affinity macros
+#endif
 #include "thread_team.h"
 
 #include <limits.h>
@@ -6,6 +9,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -13,9 +17,19 @@
 #endif
 
 enum { MAX_WORKERS = TEMPO_MAX_TEAM - 1 };
-// Pause instructions a waiting thread spins before it yields or sleeps: about 0.1-0.3 ms on
-// current x86 (a pause is 40-140 cycles), long enough to bridge back-to-back calls and steps.
+// Pause instructions a waiting thread spins before it yields or sleeps: about 50 us here (a
+// pause is 40-140 cycles on current x86), long enough to bridge back-to-back calls.
 enum { SPINS_BEFORE_YIELD = 2000 };
+// How long a barrier waiter yields its core before it sleeps. It must outlast waking a sleeping
+// thread: on a VM whose idle virtual CPU halts, a futex wake took 50-100 us, longer than the spin,
+// so two threads out of step fell into taking turns to sleep at every barrier and never caught
+// up (LSTM B1 T128: 9.8 ms instead of 1.1 when called after 100 ms idle). Yielding still hands
+// the core to any other runnable thread, the reason not to spin.
+enum { YIELD_NANOSECONDS = 2000000 };
+// Pause instructions a barrier waiter spins before it starts yielding, about 5 us: a step's
+// threads usually arrive within that of each other, and when they share a core the one that
+// waits must give it up soon (a 50 us spin cost every step that much).
+enum { BARRIER_SPINS = 200 };
 
 static pthread_mutex_t team_lock = PTHREAD_MUTEX_INITIALIZER;  // held by the caller of a run
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -30,6 +44,7 @@ static _Atomic(tempo_team_function) job_function;
 static _Atomic(tempo_item_function) job_item_function;
 static _Atomic(void *) job_context;
 static _Atomic int job_threads;
+static _Atomic int job_caller_cpu;  // the core the caller ran on when it published, or -1
 static _Atomic unsigned long generation;
 static _Atomic int unfinished_workers;
 
@@ -92,6 +107,40 @@ static unsigned long wait_for_job(unsigned long seen) {
     return current;
 }
 
+#if defined(__linux__)
+// The cores this process may use, as when the first worker started.
+static cpu_set_t allowed_cores;
+static pthread_once_t allowed_cores_once = PTHREAD_ONCE_INIT;
+static void read_allowed_cores(void) {
+    if (sched_getaffinity(0, sizeof allowed_cores, &allowed_cores) != 0) CPU_ZERO(&allowed_cores);
+}
+#endif
+
+// A worker woken from sleep often starts on its waker's core (Linux prefers it for a woken
+// thread), and the two then share it until the load balancer moves one, milliseconds later: a
+// whole sequence of barriers taking turns on one core (LSTM B1 T128: 9 ms instead of 1.1 when
+// called after 100 ms idle). So a worker that finds itself on the caller's core at the start of
+// a job leaves it; returns whether it did, so that it can take its cores back afterwards.
+static int leave_core(int caller_cpu) {
+#if defined(__linux__)
+    if (caller_cpu < 0 || sched_getcpu() != caller_cpu) return 0;
+    pthread_once(&allowed_cores_once, read_allowed_cores);
+    cpu_set_t others = allowed_cores;
+    CPU_CLR(caller_cpu, &others);
+    if (CPU_COUNT(&others) == 0) return 0;
+    return sched_setaffinity(0, sizeof others, &others) == 0;
+#else
+    (void)caller_cpu;
+    return 0;
+#endif
+}
+
+static void restore_cores(void) {
+#if defined(__linux__)
+    if (CPU_COUNT(&allowed_cores) > 0) sched_setaffinity(0, sizeof allowed_cores, &allowed_cores);
+#endif
+}
+
 static void *worker_main(void *argument) {
     const int index = (int)(intptr_t)argument;
     unsigned long seen = 0;
@@ -109,7 +158,11 @@ static void *worker_main(void *argument) {
             if (index < threads) run_shared_items(current, item_function, context, 0);
             continue;
         }
-        if (index < threads) function(context, index, threads);
+        if (index < threads) {
+            const int moved = leave_core(atomic_load_explicit(&job_caller_cpu, memory_order_relaxed));
+            function(context, index, threads);
+            if (moved) restore_cores();
+        }
         atomic_fetch_sub_explicit(&unfinished_workers, 1, memory_order_acq_rel);
     }
     return 0;
@@ -123,6 +176,11 @@ static void publish(tempo_team_function function, tempo_item_function item_funct
     atomic_store_explicit(&job_item_function, item_function, memory_order_relaxed);
     atomic_store_explicit(&job_context, context, memory_order_relaxed);
     atomic_store_explicit(&job_threads, threads, memory_order_relaxed);
+#if defined(__linux__)
+    atomic_store_explicit(&job_caller_cpu, function ? sched_getcpu() : -1, memory_order_relaxed);
+#else
+    atomic_store_explicit(&job_caller_cpu, -1, memory_order_relaxed);
+#endif
     pthread_mutex_lock(&wake_lock);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);  // even: published
     pthread_cond_broadcast(&wake_condition);
@@ -223,19 +281,34 @@ int tempo_team_passed(unsigned ticket) {
     return atomic_load_explicit(&barrier_phase, memory_order_acquire) != ticket;
 }
 
+static long long monotonic_nanoseconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
 void tempo_team_wait(unsigned ticket) {
-    for (int spins = 0; spins < SPINS_BEFORE_YIELD; spins++) {
+    for (int spins = 0; spins < BARRIER_SPINS; spins++) {
         if (tempo_team_passed(ticket)) return;
         cpu_relax();
     }
-    // Still waiting: the thread we wait for is probably not running (more runnable threads than
-    // cores, from other processes or OpenBLAS's spinning workers), so give this core up until
-    // it arrives rather than spin on it. The sleeper count is read by the last arriver after its
-    // store of the phase, and set here before the phase is read again (both sequentially
-    // consistent), so either it sees a sleeper and wakes it or the sleeper sees the new phase.
-    atomic_fetch_add(&barrier_sleepers, 1);
-    while (atomic_load(&barrier_phase) == ticket) wait_while_equal(&barrier_phase, ticket);
-    atomic_fetch_sub(&barrier_sleepers, 1);
+    // Still waiting: the thread we wait for is late (just woken, or not running because this
+    // machine has more runnable threads than cores, or waiting for this very core: a thread
+    // woken by another often starts on the waker's core), so yield the core to whoever can use it,
+    // then, past YIELD_NANOSECONDS, sleep until the last arrival wakes us. The sleeper count is
+    // read by the last arriver after its store of the phase, and set here before the phase is
+    // read again (both sequentially consistent), so either it sees a sleeper and wakes it or the
+    // sleeper sees the new phase.
+    const long long give_up = monotonic_nanoseconds() + YIELD_NANOSECONDS;
+    while (!tempo_team_passed(ticket)) {
+        if (monotonic_nanoseconds() > give_up) {
+            atomic_fetch_add(&barrier_sleepers, 1);
+            while (atomic_load(&barrier_phase) == ticket) wait_while_equal(&barrier_phase, ticket);
+            atomic_fetch_sub(&barrier_sleepers, 1);
+            return;
+        }
+        sched_yield();
+    }
 }
 
 void tempo_team_barrier(int threads) {
