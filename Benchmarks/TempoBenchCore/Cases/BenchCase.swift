@@ -70,6 +70,9 @@ public struct BenchCase: Sendable {
     /// How far two devices' outputs may differ: `|a - b| <= absolute + relative * |b|`.
     public let tolerance: (absolute: Float, relative: Float)
     public let prepare: @Sendable (Device) throws -> @Sendable () throws -> Tensor
+    /// Milliseconds to sleep before each timed call (untimed), so that the call starts from idle
+    /// threads, as an application's occasional call does, rather than back to back; 0 for most.
+    public var idleMilliseconds: Double = 0
 
     public init(
         op: String, shape: [(key: String, value: ShapeValue)], flops: Double, bytes: Double,

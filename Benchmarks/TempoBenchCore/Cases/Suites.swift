@@ -42,7 +42,10 @@ public enum Suite: String, CaseIterable, Sendable {
                 Catalog.recurrentShapes.map { b, t, i, h in
                     Catalog.recurrent(op, batch: b, steps: t, inputSize: i, hiddenSize: h)
                 }
-            } + Catalog.causalConvDilations.map { dilation in
+            } + [
+                // An occasional call: the team's threads have gone to sleep since the last one.
+                Catalog.recurrent("lstm", batch: 1, steps: 128, inputSize: 256, hiddenSize: 256, idleMilliseconds: 100),
+            ] + Catalog.causalConvDilations.map { dilation in
                 Catalog.causalConv1d(
                     batch: 16, inputChannels: 128, outputChannels: 128, length: 1024, kernelSize: 3, dilation: dilation)
             } + [Catalog.tcn(batch: 16, channels: 128, length: 1024, kernelSize: 3, blocks: 4)] + [16, 1].flatMap { batch in

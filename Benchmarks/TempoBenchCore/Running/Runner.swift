@@ -107,6 +107,7 @@ public struct Runner {
         var times: [Double] = []
         for _ in 0..<max(repetitions, 1) {
             try device.synchronize()
+            if benchCase.idleMilliseconds > 0 { Thread.sleep(forTimeInterval: benchCase.idleMilliseconds / 1000) }
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try call()
             try device.synchronize()
