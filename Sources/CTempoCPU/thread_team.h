@@ -1,7 +1,8 @@
 // thread_team.h -- persistent worker threads that run one function on N threads at once and
-// meet at a spinning barrier. A sequence op needs both guarantees: its threads run concurrently
-// (a barrier per step would deadlock if two iterations shared a thread, which a work queue such
-// as GCD's concurrentPerform allows), and a barrier costs well under a microsecond.
+// meet at a barrier (which spins, then yields, then sleeps). A sequence op needs both
+// guarantees: its threads run concurrently (a barrier per step would deadlock if two iterations
+// shared a thread, which a work queue such as GCD's concurrentPerform allows), and a barrier
+// between threads that are both running costs well under a microsecond.
 #ifndef TEMPO_THREAD_TEAM_H
 #define TEMPO_THREAD_TEAM_H
 
