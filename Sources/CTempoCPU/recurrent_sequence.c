@@ -8,7 +8,9 @@
 // pieces of the next chunk instead of spinning, and whatever is left is shared out at the chunk's
 // last step. A thread projects the pieces of its own units first (the steps read them from its
 // cache), then takes the others' that are left, so a thread that the machine slowed (another
-// process, a busy hypervisor) does less of the projection and the team waits less. A step of a thread is, per block of batch rows and per panel, one
+// process, a busy hypervisor) does less of the projection and the team waits less.
+//
+// A step of a thread is, per block of batch rows and per panel, one
 // register-tiled product (tile_product.h) followed at once by the gate update of those rows and
 // units while the products are still in L1. The weights are packed once into panels contiguous
 // along K (tempo_recurrent_pack; the caller keeps them while the weights live), each thread
@@ -207,6 +209,12 @@ TEMPO_INLINE void pack_panel(const sequence *s, const phase *p, int d, int panel
     }
 }
 
+// Steps in chunk `chunk`: only the last chunk can be shorter.
+TEMPO_INLINE int chunk_steps(const sequence *s, int chunk) {
+    const int left = s->T - chunk * s->chunk;
+    return left < s->chunk ? left : s->chunk;
+}
+
 // The projections of chunk `chunk` of direction `d`: chunks alternate between two buffers.
 TEMPO_INLINE float *chunk_gx(const sequence *s, int d, int chunk) {
     return s->gx[d] + (size_t)(chunk & 1) * s->chunk * s->B * s->G * s->H;
@@ -352,8 +360,7 @@ TEMPO_INLINE void run_phase(
 TEMPO_INLINE void project_piece(const sequence *s, float *tile, int chunk, int item) {
     const phase *p = &s->input;
     const int B = s->B, G = s->G, H = s->H, first = chunk * s->chunk;
-    const int count = s->T - first < s->chunk ? s->T - first : s->chunk;
-    const int rows_total = count * B;
+    const int rows_total = chunk_steps(s, chunk) * B;
     // Blocks as even as possible, as in run_phase.
     const int blocks = (rows_total + p->rows_per_tile - 1) / p->rows_per_tile;
     const int panel_item = item / blocks, block = item % blocks;
@@ -384,10 +391,9 @@ TEMPO_INLINE void project_piece(const sequence *s, float *tile, int chunk, int i
     }
 }
 
-// Row blocks of chunk `chunk`'s projection: only the last chunk can be shorter.
+// Row blocks of chunk `chunk`'s projection.
 TEMPO_INLINE int chunk_blocks(const sequence *s, int chunk) {
-    const int count = s->T - chunk * s->chunk < s->chunk ? s->T - chunk * s->chunk : s->chunk;
-    return (count * s->B + s->input.rows_per_tile - 1) / s->input.rows_per_tile;
+    return (chunk_steps(s, chunk) * s->B + s->input.rows_per_tile - 1) / s->input.rows_per_tile;
 }
 
 // Claims and projects one unclaimed piece of chunk `chunk` among those of thread `owner` (its

@@ -108,7 +108,7 @@ static unsigned long wait_for_job(unsigned long seen) {
 }
 
 #if defined(__linux__)
-// The cores this process may use, as when the first worker started.
+// The cores this process may use, read when a worker first has to move.
 static cpu_set_t allowed_cores;
 static pthread_once_t allowed_cores_once = PTHREAD_ONCE_INIT;
 static void read_allowed_cores(void) {
