@@ -71,14 +71,13 @@ TEMPO_INLINE void finish_any(const tempo_conv_step_args *a, int b, int o, int n,
     else finish(a, b, o, n, acc);
 }
 
-// Item `item` of the packed path: panel item / blocks, rows of block item % blocks (blocks as
-// even as possible, 16 rows as 6 + 5 + 5: a short block's tile keeps too few FMAs in flight).
+// Item `item` of the packed path: panel item / blocks, rows of block item % blocks (even_block:
+// 16 rows as 6 + 5 + 5).
 TEMPO_INLINE void run_item(const step_plan *s, int item, float *tile) {
     const tempo_conv_step_args *a = s->a;
-    const int panel = item / s->blocks, block = item % s->blocks;
-    const int base = a->batch / s->blocks, extra = a->batch % s->blocks;
-    const int r0 = block * base + (block < extra ? block : extra);
-    const int rows = base + (block < extra ? 1 : 0);
+    const int panel = item / s->blocks;
+    int r0, rows;
+    even_block(a->batch, s->blocks, item % s->blocks, &r0, &rows);
     const float *packed = s->packed + (size_t)panel * a->taps * a->input * STEP_PANEL;
     for (int k = 0; k < a->taps; k++) {
         const float *source = tap(a, k), *row_pointers[MAX_ROWS];

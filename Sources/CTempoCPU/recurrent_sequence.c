@@ -340,16 +340,14 @@ TEMPO_INLINE void run_phase(
         const float *source = (p->kind == PHASE_PROJECTION || p->kind == PHASE_CHO_CANDIDATE)
             ? s->m[d] : s->h[d][step & 1];
         const float *packed = p->packed[d] + (size_t)panel * p->panel_floats;
-        // Blocks of rows as even as possible (32 rows as 6+6+5+5+5+5, not 6*5+2): a short
-        // block's tile has too few accumulators to keep the FMA units busy.
         const int blocks = (s->B + p->rows_per_tile - 1) / p->rows_per_tile;
-        for (int block = 0, r0 = 0; block < blocks; block++) {
-            const int rows = s->B / blocks + (block < s->B % blocks ? 1 : 0);
+        for (int block = 0; block < blocks; block++) {
+            int r0, rows;
+            even_block(s->B, blocks, block, &r0, &rows);
             const float *row_pointers[MAX_ROWS];
             for (int r = 0; r < rows; r++) row_pointers[r] = source + (size_t)(r0 + r) * p->depth;
             tile_product(p->vectors, rows, p->depth, row_pointers, packed, tile);
             update(s, p, d, step, t, panel, r0, rows, tile);
-            r0 += rows;
         }
     }
 }
@@ -361,12 +359,11 @@ TEMPO_INLINE void project_piece(const sequence *s, float *tile, int chunk, int i
     const phase *p = &s->input;
     const int B = s->B, G = s->G, H = s->H, first = chunk * s->chunk;
     const int rows_total = chunk_steps(s, chunk) * B;
-    // Blocks as even as possible, as in run_phase.
     const int blocks = (rows_total + p->rows_per_tile - 1) / p->rows_per_tile;
-    const int panel_item = item / blocks, block = item % blocks;
+    const int panel_item = item / blocks;
     const int d = panel_item / p->panels, panel = panel_item % p->panels;
-    const int rows = rows_total / blocks + (block < rows_total % blocks ? 1 : 0);
-    const int q0 = block * (rows_total / blocks) + (block < rows_total % blocks ? block : rows_total % blocks);
+    int q0, rows;
+    even_block(rows_total, blocks, item % blocks, &q0, &rows);
     const float *packed = p->packed[d] + (size_t)panel * p->panel_floats;
     const float *row_pointers[MAX_ROWS];
     for (int r = 0; r < rows; r++) {

@@ -10,6 +10,15 @@
 
 enum { LANES = 16, MAX_ROWS = 8 };
 
+// Block `block` of `total` rows cut into `blocks` blocks as even as possible (32 rows in 6 as
+// 6+6+5+5+5+5, not 6*5+2: a short block's tile has too few accumulators to keep the FMA units
+// busy): its first row and its row count.
+TEMPO_INLINE void even_block(int total, int blocks, int block, int *first, int *rows) {
+    const int base = total / blocks, extra = total % blocks;
+    *first = block * base + (block < extra ? block : extra);
+    *rows = base + (block < extra ? 1 : 0);
+}
+
 // tile[(r * NV + v) * 16 + l] (+)= sum_k rows[r][k] * packed[(k * NV + v) * 16 + l], with MR
 // rows of A and NV vectors of 16 columns in MR * NV <= 24 accumulators (of AVX-512's 32
 // registers). With `accumulate` the sums are added to the tile, so a product whose rows of A lie
