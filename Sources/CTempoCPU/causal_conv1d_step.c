@@ -10,7 +10,9 @@
 // Work items are (panel, block of rows), panel by panel, shared with the team's ready workers when
 // the step is big enough to pay for a hand-off (see useful_threads): the caller takes them from
 // the front, workers from the back, so each thread reads as few panels as it can and keeps them
-// in its core's cache from one step to the next.
+// in its core's cache from one step to the next. A chain of steps, each reading outputs of the
+// ones before (a TCN's convolutions), runs as one job whose phases are the steps: one hand-off
+// per sample instead of one per convolution.
 //
 // Grouped convolutions (depthwise and the like) read the weight in place in a direct loop: their
 // products are too thin for panels of 64 outputs, and they are a sliver of a TCN's work.
@@ -115,32 +117,57 @@ TEMPO_INLINE void run_direct_item(const tempo_conv_step_args *a, int item) {
     finish_any(a, b, o0, n, *(const v16_unaligned *)sums);
 }
 
+static step_plan make_plan(const tempo_conv_step_args *a, const float *packed) {
+    step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0};
+    s.items = packed ? s.panels * s.blocks : a->batch * ((a->output + LANES - 1) / LANES);
+    return s;
+}
+
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void run_one_item(void *context, int item) {
-    const step_plan *s = context;
+static void run_one_item(void *context, int phase, int item) {
+    const step_plan *s = (const step_plan *)context + phase;
     float tile[STEP_ROWS * STEP_VECTORS * LANES] __attribute__((aligned(64)));
     if (s->packed) run_item(s, item, tile);
     else run_direct_item(s->a, item);
 }
 
-// Threads worth offering the items to: one alone below ~64 KFLOP (half a microsecond on one
-// core), where even a spinning worker's hand-off costs more than it saves. Above that, the
+// Threads worth offering the items to: one alone below ~64 KFLOP in all (half a microsecond on
+// one core), where even a spinning worker's hand-off costs more than it saves. Above that, the
 // items are shared (tempo_team_share): the caller never waits for a worker that the machine has
 // not scheduled, which a fixed split did (a step of B16 C128 K3 took 70-97 us instead of 11.5-14
 // on one thread when the other core was busy), and each thread keeps taking the same panels, so
 // at B1 the two cores each hold half of a TCN's weights in their L2 instead of one core all.
-static int useful_threads(const tempo_conv_step_args *a, int threads) {
-    const double flops = 2.0 * a->batch * a->output * (double)(a->input / a->groups) * a->taps;
+static int useful_threads(const tempo_conv_step_args *steps, int count, int threads) {
+    double flops = 0;
+    for (int i = 0; i < count; i++) {
+        const tempo_conv_step_args *a = steps + i;
+        flops += 2.0 * a->batch * a->output * (double)(a->input / a->groups) * a->taps;
+    }
     return flops < 65536 || threads < 1 ? 1 : threads;
 }
 
-int tempo_conv_step(const tempo_conv_step_args *a, const float *packed, int threads) {
-    step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0};
-    s.items = packed ? s.panels * s.blocks : a->batch * ((a->output + LANES - 1) / LANES);
-    const int caller_items = tempo_team_share(useful_threads(a, threads), s.items, run_one_item, &s);
+// Steps run in phases of one shared job, up to this many at a time (a longer chain runs as
+// several jobs): the plans and item counts live on the stack.
+enum { STEPS_PER_JOB = 64 };
+
+int tempo_conv_steps(const tempo_conv_step_args *steps, const float *const *packed, int count, int threads) {
+    int caller_items = 0;
+    for (int start = 0; start < count; start += STEPS_PER_JOB) {
+        const int n = count - start < STEPS_PER_JOB ? count - start : STEPS_PER_JOB;
+        step_plan plans[STEPS_PER_JOB];
+        int items[STEPS_PER_JOB];
+        for (int i = 0; i < n; i++) {
+            plans[i] = make_plan(steps + start + i, packed[start + i]);
+            items[i] = plans[i].items;
+        }
+        caller_items += tempo_team_share(useful_threads(steps + start, n, threads), n, items, run_one_item, plans);
+    }
     // The slot of x held the sample S steps back, which no tap read: the order does not matter
     // here, but the OpenCL kernels rely on the same layout to write it during the step.
-    if (a->slots > 0)
-        memcpy(a->history + (size_t)a->position * a->batch * a->input, a->x, sizeof(float) * a->batch * a->input);
+    for (int i = 0; i < count; i++) {
+        const tempo_conv_step_args *a = steps + i;
+        if (a->slots > 0)
+            memcpy(a->history + (size_t)a->position * a->batch * a->input, a->x, sizeof(float) * a->batch * a->input);
+    }
     return caller_items;
 }

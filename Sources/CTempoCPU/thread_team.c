@@ -48,11 +48,15 @@ static _Atomic int job_caller_cpu;  // the core the caller ran on when it publis
 static _Atomic unsigned long generation;
 static _Atomic int unfinished_workers;
 
-// A shared job's items: the low 32 bits of its generation, then the first and the end of the
-// items nobody has taken (16 bits each), in one word, so that a claim is one compare-and-swap
-// that fails once the job is over or another has begun. Items finished, for the caller's wait.
+// A shared job's progress in one word: the low 20 bits of its generation, its phase (12 bits),
+// then the first and the end of the phase's items nobody has taken (16 bits each), so that a
+// claim is one compare-and-swap that fails once the phase or the job is over or another job has
+// begun. Items of the phase finished, so that the thread finishing the last one starts the next
+// phase. The phase count and the item counts, published with the job.
 static _Atomic unsigned long long share_state;
 static _Atomic int share_finished;
+static _Atomic int share_phases;
+static _Atomic(const int *) share_items;
 
 static _Atomic int barrier_arrived;
 static _Atomic unsigned barrier_phase;
@@ -64,28 +68,66 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static unsigned long long share_word(unsigned long job, unsigned front, unsigned end) {
-    return ((unsigned long long)(unsigned)job << 32) | ((unsigned long long)front << 16) | end;
+enum { SHARE_MAX_PHASES = 0xfff, SHARE_MAX_ITEMS = 0xffff };
+
+static unsigned long long share_word(unsigned long job, unsigned phase, unsigned front, unsigned end) {
+    return ((unsigned long long)(job & 0xfffff) << 44) | ((unsigned long long)phase << 32)
+         | ((unsigned long long)front << 16) | end;
 }
 
-// Takes one item of shared job `job` from the front (the caller) or the back (a worker), or
-// returns -1 once none is left or the job is over.
-static int claim_item(unsigned long job, int from_front) {
+enum { PHASE_TAKEN = -1, JOB_OVER = -2 };
+
+// Takes one item of shared job `job` from the front (the caller) or the back (a worker) and sets
+// `*phase` to its phase; returns PHASE_TAKEN when every item of the current phase is taken (but
+// not all finished), or JOB_OVER once the job is over.
+static int claim_item(unsigned long job, int from_front, int *phase) {
     unsigned long long state = atomic_load_explicit(&share_state, memory_order_acquire);
     for (;;) {
         const unsigned front = (unsigned)(state >> 16) & 0xffff, end = (unsigned)state & 0xffff;
-        if ((unsigned)(state >> 32) != (unsigned)job || front >= end) return -1;
-        const unsigned long long next = from_front ? share_word(job, front + 1, end) : share_word(job, front, end - 1);
-        if (atomic_compare_exchange_weak_explicit(&share_state, &state, next, memory_order_acq_rel, memory_order_acquire))
+        const unsigned current = (unsigned)(state >> 32) & 0xfff;
+        if ((state >> 44) != (job & 0xfffff) || (int)current >= atomic_load_explicit(&share_phases, memory_order_relaxed))
+            return JOB_OVER;
+        if (front >= end) return PHASE_TAKEN;
+        const unsigned long long next =
+            from_front ? share_word(job, current, front + 1, end) : share_word(job, current, front, end - 1);
+        if (atomic_compare_exchange_weak_explicit(&share_state, &state, next, memory_order_acq_rel, memory_order_acquire)) {
+            *phase = (int)current;
             return from_front ? (int)front : (int)end - 1;
+        }
     }
 }
 
-static void run_shared_items(unsigned long job, tempo_item_function function, void *context, int from_front) {
-    int item;
-    while ((item = claim_item(job, from_front)) >= 0) {
-        function(context, item);
-        atomic_fetch_add_explicit(&share_finished, 1, memory_order_release);
+// Counts an item of `phase` finished; the thread finishing a phase's last item starts the next
+// phase with items (or ends the job). The counts are read before the item is counted: once the
+// last one is, the caller may return and its `items` array be gone.
+static void finish_item(unsigned long job, int phase) {
+    const int *items = atomic_load_explicit(&share_items, memory_order_relaxed);
+    const int phases = atomic_load_explicit(&share_phases, memory_order_relaxed);
+    int next = phase + 1;
+    while (next < phases && items[next] == 0) next += 1;
+    const unsigned next_items = next < phases ? (unsigned)items[next] : 0;
+    const int last = items[phase] - 1;
+    if (atomic_fetch_add_explicit(&share_finished, 1, memory_order_acq_rel) != last) return;
+    atomic_store_explicit(&share_finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&share_state, share_word(job, (unsigned)next, 0, next_items), memory_order_release);
+}
+
+// Runs items of shared job `job` until it is over, waiting (spinning, then yielding) while the
+// items of a phase are all taken but not all finished. Returns the number of items it ran.
+static int run_shared_items(unsigned long job, tempo_item_function function, void *context, int from_front) {
+    int ran = 0, spins = 0;
+    for (;;) {
+        int phase;
+        const int item = claim_item(job, from_front, &phase);
+        if (item == JOB_OVER) return ran;
+        if (item == PHASE_TAKEN) {
+            if (++spins < SPINS_BEFORE_YIELD) cpu_relax(); else sched_yield();
+            continue;
+        }
+        spins = 0;
+        function(context, phase, item);
+        finish_item(job, phase);
+        ran += 1;
     }
 }
 
@@ -155,7 +197,7 @@ static void *worker_main(void *argument) {
         if (atomic_load_explicit(&generation, memory_order_relaxed) != current) continue;
         seen = current;
         if (item_function) {
-            if (index < threads) run_shared_items(current, item_function, context, 0);
+            if (index < threads) (void)run_shared_items(current, item_function, context, 0);
             continue;
         }
         if (index < threads) {
@@ -200,28 +242,31 @@ static int start_workers(int threads) {
     return threads > workers_started + 1 ? workers_started + 1 : threads;
 }
 
-int tempo_team_share(int threads, int items, tempo_item_function function, void *context) {
-    // More items than a claim word holds (no caller comes near: its items are panels) run here.
-    if (threads <= 1 || items <= 1 || items > 0xffff || pthread_mutex_trylock(&team_lock) != 0) {
-        for (int item = 0; item < items; item++) function(context, item);
-        return items;
+int tempo_team_share(int threads, int phases, const int *items, tempo_item_function function, void *context) {
+    int total = 0, largest = 0;
+    for (int phase = 0; phase < phases; phase++) {
+        total += items[phase];
+        if (items[phase] > largest) largest = items[phase];
+    }
+    // Beyond what the state word holds (no caller comes near: its items are panels) runs here.
+    if (threads <= 1 || total <= 1 || phases > SHARE_MAX_PHASES || largest > SHARE_MAX_ITEMS
+        || pthread_mutex_trylock(&team_lock) != 0) {
+        for (int phase = 0; phase < phases; phase++)
+            for (int item = 0; item < items[phase]; item++) function(context, phase, item);
+        return total;
     }
     threads = start_workers(threads);
+    int first = 0;
+    while (items[first] == 0) first += 1;  // total > 1: some phase has items
     atomic_store_explicit(&share_finished, 0, memory_order_relaxed);
+    atomic_store_explicit(&share_phases, phases, memory_order_relaxed);
+    atomic_store_explicit(&share_items, items, memory_order_relaxed);
     // The state names the job's generation once published: two more than the current one.
     const unsigned long job = atomic_load_explicit(&generation, memory_order_relaxed) + 2;
-    atomic_store_explicit(&share_state, share_word(job, 0, (unsigned)items), memory_order_relaxed);
+    atomic_store_explicit(&share_state, share_word(job, (unsigned)first, 0, (unsigned)items[first]), memory_order_relaxed);
     publish(0, function, context, threads);
-    int ran = 0, item;
-    while ((item = claim_item(job, 1)) >= 0) {
-        function(context, item);
-        ran += 1;
-    }
-    // Only items a worker took are left to wait for, each a few microseconds.
-    int spins = 0;
-    while (atomic_load_explicit(&share_finished, memory_order_acquire) < items - ran) {
-        if (++spins < SPINS_BEFORE_YIELD) cpu_relax(); else sched_yield();
-    }
+    // Returns once the last phase is over: only items a worker took are waited for.
+    const int ran = run_shared_items(job, function, context, 1);
     pthread_mutex_unlock(&team_lock);
     return ran;
 }

@@ -16,17 +16,20 @@ typedef void (*tempo_team_function)(void *context, int thread, int threads);
 /// on the caller alone: always correct, never blocked).
 int tempo_team_run(int threads, tempo_team_function function, void *context);
 
-typedef void (*tempo_item_function)(void *context, int item);
+typedef void (*tempo_item_function)(void *context, int phase, int item);
 
-/// Runs `function(context, i)` once for each i in 0..<items, on the caller and on whichever of up
-/// to `threads - 1` workers are ready for it: the caller takes items from the front, workers from
-/// the back, and the caller waits only for items a worker has taken, never for a worker that
-/// has not started. For short jobs (a streaming step: microseconds) on a machine whose other
-/// cores may be busy, where `tempo_team_run` would wait for a descheduled worker. In the usual
-/// case each thread takes the same items from call to call, so their data stays in its cache.
-/// Returns the number of items the caller ran. Like `tempo_team_run`, it runs everything on the
-/// caller when another caller holds the team.
-int tempo_team_share(int threads, int items, tempo_item_function function, void *context);
+/// Runs `function(context, p, i)` once for each phase p in 0..<phases and item i in
+/// 0..<items[p], phase after phase (every item of phase p returns before any of p + 1 starts), on
+/// the caller and on whichever of up to `threads - 1` workers are ready for it: the caller takes a
+/// phase's items from the front, workers from the back, and the caller waits only for items a
+/// worker has taken, never for a worker that has not started. For short jobs (a streaming step:
+/// microseconds per phase) on a machine whose other cores may be busy, where `tempo_team_run`
+/// would wait for a descheduled worker; the phases let a chain of dependent steps (a TCN's
+/// convolutions) run as one job, one hand-off for all of them. In the usual case each thread
+/// takes the same items from call to call, so their data stays in its cache. Returns the number
+/// of items the caller ran. Like `tempo_team_run`, it runs everything on the caller when another
+/// caller holds the team; also beyond 4095 phases or 65535 items in a phase.
+int tempo_team_share(int threads, int phases, const int *items, tempo_item_function function, void *context);
 
 /// Waits until all `threads` threads of the running team function have arrived.
 void tempo_team_barrier(int threads);

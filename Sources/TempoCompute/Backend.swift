@@ -5,6 +5,16 @@ protocol DeviceBuffer: AnyObject, Sendable {
     var count: Int { get }
 }
 
+/// Convolution steps a backend has prepared (``Backend/prepareCausalConv1dSteps(_:sample:)``).
+/// Not thread-safe: one stream runs them from one thread at a time.
+protocol PreparedCausalConv1dSteps: AnyObject {
+    /// Runs every step once, in order, at its history's current position: `sample` stands
+    /// wherever the preparation's stand-in did, `output` replaces the last step's output. Writes
+    /// each step's output and its input's slot of `history.storage`; the caller then advances the
+    /// histories.
+    func run(sample: any DeviceBuffer, output: any DeviceBuffer) throws
+}
+
 /// The ops every backend implements. Both backends implement all of them; the parity tests hold
 /// them to the same numbers.
 ///
@@ -77,12 +87,13 @@ protocol Backend: AnyObject, Sendable {
         _ descriptor: CausalConv1dDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
         bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, output: any DeviceBuffer) throws
 
-    // Causal convolution step: see ``CausalConv1dStepDescriptor``. Writes the output and the
-    // input's slot of `history.storage`; the caller advances the history's position.
-    func causalConv1dStep(
-        _ descriptor: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
-        output: any DeviceBuffer) throws
+    // Causal convolution steps, in order, each free to read earlier ones' outputs (see
+    // ``CausalConv1dStepCall``), prepared once to run sample after sample: the work that does
+    // not change between samples (packing weights, building kernel arguments) is done here.
+    // `sample` is a stand-in: ``PreparedCausalConv1dSteps/run(sample:output:)`` puts each
+    // sample wherever a call reads it.
+    func prepareCausalConv1dSteps(_ calls: [CausalConv1dStepCall], sample: any DeviceBuffer) throws
+        -> any PreparedCausalConv1dSteps
 
     // Weight norm: `out[r, c] = v[r, c] * (g[r] / ||v[r, :]||_2)` for a `[rows, columns]` view of
     // `v`; a zero row gives NaN, as in PyTorch (see `Tensor.weightNorm(g:)`).

@@ -47,6 +47,22 @@ public enum TempoError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The same error with its argument named as a part of `owner`, e.g. `weight` as
+    /// `links[2].weight` when a chain validates its links.
+    func naming(within owner: String) -> TempoError {
+        switch self {
+        case let .shapeMismatch(argument, expected, actual):
+            .shapeMismatch(argument: "\(owner).\(argument)", expected: expected, actual: actual)
+        case let .elementCountMismatch(argument, shape, expected, actual):
+            .elementCountMismatch(argument: "\(owner).\(argument)", shape: shape, expected: expected, actual: actual)
+        case let .invalidArgument(argument, expected, actual):
+            .invalidArgument(argument: "\(owner).\(argument)", expected: expected, actual: actual)
+        case let .deviceMismatch(argument, expected, actual):
+            .deviceMismatch(argument: "\(owner).\(argument)", expected: expected, actual: actual)
+        default: self
+        }
+    }
+
     /// `[2, 3, 4]`, the way shapes are written everywhere in Tempo's messages.
     public static func format(_ shape: [Int]) -> String {
         "[" + shape.map(String.init).joined(separator: ", ") + "]"

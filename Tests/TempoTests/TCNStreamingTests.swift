@@ -87,6 +87,36 @@ struct TCNStreamingTests {
         #expect(try trained.values != evaluated.values, "dropout 0.5 over 64 channels changed nothing")
     }
 
+    @Test("the next step uses new parameters (a load), and another network's own when it steps the state", arguments: allDevices)
+    func parametersChangeBetweenSteps(device: Device) throws {
+        let a = try TCNTests.network(inputChannels: 3, channels: [8, 8], kernelSize: 3, seed: 51, device: device)
+        let b = try TCNTests.network(inputChannels: 3, channels: [8, 8], kernelSize: 3, seed: 52, device: device)
+        let x = try Tensor.normal([2, 3, 9], seed: 53, device: device)
+        let (wholeA, wholeB) = (try a(x).values, try b(x).values)
+        let state = try a.makeStreamingState(batch: 2)
+        let fromA = try Self.streamed(x, outputChannels: 8) { try a.step($0, state: state) }
+        expectClose(fromA, wholeA, TCNTests.tolerance, "a on \(device.id)")
+        try state.reset()
+        let fromB = try Self.streamed(x, outputChannels: 8) { try b.step($0, state: state) }
+        expectClose(fromB, wholeB, TCNTests.tolerance, "b stepping a's state on \(device.id)")
+        #expect(fromA != fromB, "the two networks' outputs should differ")
+
+        // Loaded mid-stream: the step right after the load uses the new weights.
+        try state.reset()
+        _ = try a.step(try Self.sample(x, at: 0), state: state)
+        try a.load(stateDict: Dictionary(uniqueKeysWithValues: b.stateDict().map { ($0.key, $0.tensor) }))
+        try state.reset()
+        let loaded = try Self.streamed(x, outputChannels: 8) { try a.step($0, state: state) }
+        expectClose(loaded, wholeB, TCNTests.tolerance, "a after loading b's parameters on \(device.id)")
+        // The same for one block stepped alone.
+        let blockState = try a.blocks[0].makeStreamingState(batch: 2)
+        _ = try a.blocks[0].step(try Self.sample(x, at: 0), state: blockState)
+        try a.blocks[0].load(stateDict: randomParameters(for: a.blocks[0], seed: 54))
+        try blockState.reset()
+        let block = try Self.streamed(x, outputChannels: 8) { try a.blocks[0].step($0, state: blockState) }
+        expectClose(block, try a.blocks[0](x).values, TCNTests.tolerance, "block after a load on \(device.id)")
+    }
+
     @Test("bad samples and foreign states throw, naming the argument")
     func badInput() throws {
         let tcn = try TCN(inputChannels: 3, channels: [4, 5], kernelSize: 2)

@@ -98,10 +98,13 @@ size_t tempo_conv_step_packed_size(const tempo_conv_step_args *args);
 /// on the weight and the sizes, so it can be kept while the weight lives.
 void tempo_conv_step_pack(const tempo_conv_step_args *args, float *packed);
 
-/// Runs the step from `packed` (NULL when G > 1), its items shared with up to `threads - 1`
-/// ready workers (none when the work is too small to pay for a hand-off, or when another caller
-/// holds the team). Returns how many of its items ran on the calling thread.
-int tempo_conv_step(const tempo_conv_step_args *args, const float *packed, int threads);
+/// Runs `count` steps in order, step i from `packed[i]` (NULL when G > 1), each free to read the
+/// outputs of the steps before it as its x or residual (a TCN's convolutions for one sample), then
+/// appends each step's x to its history. Their items are shared with up to `threads - 1` ready
+/// workers (none when the work is too small to pay for a hand-off, or when another caller holds
+/// the team), the steps as dependent phases of one job. Returns how many items ran on the
+/// calling thread.
+int tempo_conv_steps(const tempo_conv_step_args *steps, const float *const *packed, int count, int threads);
 
 /// The largest dilation `tempo_causal_conv` takes: an item's inputs span ~5d steps per channel.
 #define TEMPO_CAUSAL_CONV_MAX_DILATION 64

@@ -1,17 +1,29 @@
 import CTempoCPU
 
 extension CPUBackend {
-    /// One convolution step in `tempo_conv_step` (C, `causal_conv1d_step.c`): register-tiled
-    /// products reading the taps in place from the input `[B, Cin]` and the history ring, with the
-    /// epilogue fused, then the input copied into its ring slot. The weight `[Cout, Cin, K]` is
-    /// packed into panels once per weight buffer and kept in ``packedConvolutionWeights`` (and by the
-    /// history, for its next step); grouped convolutions read it in place.
-    func causalConv1dStep(
-        _ step: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
-        output: any DeviceBuffer
-    ) throws {
-        let d = step.convolution
+    /// Steps for `tempo_conv_steps` (C, `causal_conv1d_step.c`): register-tiled products reading
+    /// the taps in place from the input `[B, Cin]` and the history ring, with the epilogue fused,
+    /// then each input copied into its ring slot. A chain's steps run as dependent phases of one
+    /// job on the thread team, so a TCN's sample costs one hand-off, not one per convolution.
+    /// Each weight `[Cout, Cin, K]` is packed into panels here, once per weight buffer, and kept in
+    /// ``packedConvolutionWeights`` (and by the history, for its next preparation); grouped
+    /// convolutions read it in place.
+    func prepareCausalConv1dSteps(_ calls: [CausalConv1dStepCall], sample: any DeviceBuffer) throws
+        -> any PreparedCausalConv1dSteps
+    {
+        var arguments: [tempo_conv_step_args] = []
+        var packed: [AlignedFloats?] = []
+        for call in calls {
+            var step = stepArguments(call)
+            packed.append(try packedWeight(for: call, arguments: &step))
+            arguments.append(step)
+        }
+        return CPUPreparedConvolutionSteps(
+            backend: self, arguments: arguments, packed: packed, calls: calls, standIn: pointer(sample))
+    }
+
+    private func stepArguments(_ call: CausalConv1dStepCall) -> tempo_conv_step_args {
+        let d = call.descriptor.convolution
         var arguments = tempo_conv_step_args()
         arguments.batch = Int32(d.batch)
         arguments.input = Int32(d.inputChannels)
@@ -19,34 +31,73 @@ extension CPUBackend {
         arguments.taps = Int32(d.kernelSize)
         arguments.dilation = Int32(d.dilation)
         arguments.groups = Int32(d.groups)
-        arguments.slots = Int32(step.slots)
-        arguments.position = Int32(step.position)
-        arguments.x = UnsafePointer(pointer(input))
-        arguments.history = history.storage.map { pointer($0) }
-        arguments.w = UnsafePointer(pointer(weight))
-        arguments.bias = bias.map { UnsafePointer(pointer($0)) }
-        arguments.residual = residual.map { UnsafePointer(pointer($0)) }
+        arguments.slots = Int32(call.descriptor.slots)
+        arguments.position = Int32(call.descriptor.position)
+        arguments.x = UnsafePointer(pointer(call.input))
+        arguments.history = call.history.storage.map { pointer($0) }
+        arguments.w = UnsafePointer(pointer(call.weight))
+        arguments.bias = call.bias.map { UnsafePointer(pointer($0)) }
+        arguments.residual = call.residual.map { UnsafePointer(pointer($0)) }
         arguments.activation = d.epilogue.activation.cpuKernelActivation
         arguments.output_activation = d.epilogue.outputActivation.cpuKernelActivation
-        arguments.y = pointer(output)
+        arguments.y = pointer(call.output)
+        return arguments
+    }
 
-        var packed: AlignedFloats?
+    /// The call's weight in panels, or nil for a grouped step (which reads it in place).
+    private func packedWeight(for call: CausalConv1dStepCall, arguments: inout tempo_conv_step_args) throws -> AlignedFloats? {
         let packedCount = tempo_conv_step_packed_size(&arguments)
-        if packedCount > 0 {
-            // The packing depends on how the buffer is viewed, so the shape is part of the key.
-            packed = try history.preparedWeight(for: weight, sizes: d) {
-                try packedConvolutionWeights.prepared(
-                    for: [weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize)", bytes: packedCount * 4
-                ) {
-                    let panels = try AlignedFloats(count: packedCount)
-                    tempo_conv_step_pack(&arguments, panels.pointer)
-                    return panels
-                }
+        guard packedCount > 0 else { return nil }
+        let d = call.descriptor.convolution
+        // The packing depends on how the buffer is viewed, so the shape is part of the key.
+        return try call.history.preparedWeight(for: call.weight, sizes: d) {
+            try packedConvolutionWeights.prepared(
+                for: [call.weight], variant: "\(d.outputChannels),\(d.inputChannels),\(d.kernelSize)", bytes: packedCount * 4
+            ) {
+                let panels = try AlignedFloats(count: packedCount)
+                tempo_conv_step_pack(&arguments, panels.pointer)
+                return panels
             }
         }
-        counters.recordLaunches(1)
-        _ = tempo_conv_step(&arguments, packed.map { UnsafePointer($0.pointer) }, Int32(CPUThreads.count))
-        withExtendedLifetime(packed) {}
+    }
+}
+
+/// The C arguments of a chain of steps, built once: a sample changes only the pointers that read
+/// it, the last output, and the ring positions.
+private final class CPUPreparedConvolutionSteps: PreparedCausalConv1dSteps {
+    private let backend: CPUBackend
+    private var arguments: [tempo_conv_step_args]
+    private var panels: [UnsafePointer<Float>?]
+    /// What the pointers point into: the packed weights and every call's buffers.
+    private let packed: [AlignedFloats?]
+    private let calls: [CausalConv1dStepCall]
+    private let histories: [CausalConv1dHistory]
+    /// The calls whose input, and whose residual, is the sample.
+    private let sampleInputs: [Int]
+    private let sampleResiduals: [Int]
+
+    init(
+        backend: CPUBackend, arguments: [tempo_conv_step_args], packed: [AlignedFloats?], calls: [CausalConv1dStepCall],
+        standIn: UnsafeMutablePointer<Float>
+    ) {
+        self.backend = backend
+        self.arguments = arguments
+        self.packed = packed
+        panels = packed.map { $0.map { UnsafePointer($0.pointer) } }
+        self.calls = calls
+        histories = calls.map(\.history)
+        sampleInputs = arguments.indices.filter { arguments[$0].x == UnsafePointer(standIn) }
+        sampleResiduals = arguments.indices.filter { arguments[$0].residual == UnsafePointer(standIn) }
+    }
+
+    func run(sample: any DeviceBuffer, output: any DeviceBuffer) throws {
+        let x = UnsafePointer(backend.pointer(sample))
+        for index in sampleInputs { arguments[index].x = x }
+        for index in sampleResiduals { arguments[index].residual = x }
+        arguments[arguments.count - 1].y = backend.pointer(output)
+        for index in arguments.indices { arguments[index].position = Int32(histories[index].position) }
+        backend.counters.recordLaunches(1)
+        _ = tempo_conv_steps(&arguments, &panels, Int32(arguments.count), Int32(CPUThreads.count))
     }
 }
 

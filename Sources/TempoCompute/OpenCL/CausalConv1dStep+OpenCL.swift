@@ -1,14 +1,11 @@
 import TempoKernels
 
 extension OpenCLBackend {
-    func causalConv1dStep(
-        _ descriptor: CausalConv1dStepDescriptor, input: any DeviceBuffer, weight: any DeviceBuffer,
-        bias: (any DeviceBuffer)?, residual: (any DeviceBuffer)?, history: CausalConv1dHistory,
-        output: any DeviceBuffer
-    ) throws {
-        try causalConv1dStep(
-            descriptor, input: input, weight: weight, bias: bias, residual: residual, history: history, output: output,
-            shape: tunables.shape)
+    /// One launch per step, in order on the queue (a chain's steps read earlier outputs).
+    func prepareCausalConv1dSteps(_ calls: [CausalConv1dStepCall], sample: any DeviceBuffer) throws
+        -> any PreparedCausalConv1dSteps
+    {
+        OpenCLPreparedConvolutionSteps(backend: self, calls: calls, standIn: sample)
     }
 
     /// `causalConv1dStep` in a given kernel shape (tests force each one; see ``OpenCLTunables``).
@@ -83,6 +80,30 @@ extension Optional where Wrapped == Activation {
         case .sigmoid: 3
         case .gelu: 4
         case .geluTanh: 5
+        }
+    }
+}
+
+/// A chain of steps as launches: a sample replaces the stand-in's buffer and the last output.
+private final class OpenCLPreparedConvolutionSteps: PreparedCausalConv1dSteps {
+    private let backend: OpenCLBackend
+    private let calls: [CausalConv1dStepCall]
+    private let standIn: any DeviceBuffer
+
+    init(backend: OpenCLBackend, calls: [CausalConv1dStepCall], standIn: any DeviceBuffer) {
+        self.backend = backend
+        self.calls = calls
+        self.standIn = standIn
+    }
+
+    func run(sample: any DeviceBuffer, output: any DeviceBuffer) throws {
+        for (index, call) in calls.enumerated() {
+            var step = call.descriptor
+            step.position = call.history.position
+            try backend.causalConv1dStep(
+                step, input: call.input === standIn ? sample : call.input, weight: call.weight, bias: call.bias,
+                residual: call.residual.map { $0 === standIn ? sample : $0 }, history: call.history,
+                output: index == calls.count - 1 ? output : call.output, shape: backend.tunables.shape)
         }
     }
 }

@@ -34,12 +34,26 @@ extension Tensor {
             input: self, weight: weight, bias: bias, dilation: dilation, groups: groups, history: history,
             activation: activation, residual: residual, outputActivation: outputActivation)
         let (result, backend) = try output([d.convolution.batch, d.convolution.outputChannels])
-        try backend.causalConv1dStep(
-            d, input: buffer, weight: weight.buffer, bias: bias?.buffer, residual: residual?.buffer,
+        let call = CausalConv1dStepCall(
+            descriptor: d, input: buffer, weight: weight.buffer, bias: bias?.buffer, residual: residual?.buffer,
             history: history, output: result.buffer)
+        try backend.prepareCausalConv1dSteps([call], sample: buffer).run(sample: buffer, output: result.buffer)
         history.advance()
         return result
     }
+}
+
+/// One step as a backend runs it: the validated sizes and the buffers (see
+/// ``CausalConv1dStepDescriptor`` for their shapes). In a chain of calls, a call's input or
+/// residual may be an earlier call's output.
+struct CausalConv1dStepCall {
+    var descriptor: CausalConv1dStepDescriptor
+    var input: any DeviceBuffer
+    var weight: any DeviceBuffer
+    var bias: (any DeviceBuffer)?
+    var residual: (any DeviceBuffer)?
+    var history: CausalConv1dHistory
+    var output: any DeviceBuffer
 }
 
 /// The sizes and epilogue of one convolution step, validated: what a backend needs besides the

@@ -83,7 +83,9 @@ public final class WeightNormalizedConv1d: Module, UnaryLayer {
     ///   as ``Conv1d`` does.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try requireDevice(of: x)
-        convolution.weight.value = try effectiveWeight()
+        // Only a new weight is stored: storing counts as a parameter change (Parameter.changeCount).
+        let weight = try effectiveWeight()
+        if !convolution.weight.value.isSameStorage(as: weight) { convolution.weight.value = weight }
         return try convolution(x)
     }
 
