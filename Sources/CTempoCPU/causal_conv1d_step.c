@@ -14,6 +14,18 @@
 // ones before (a TCN's convolutions), runs as one job whose phases are the steps: one hand-off
 // per sample instead of one per convolution.
 //
+// K = 3 (the TCN's usual kernel) pairs steps d apart, Winograd's F(2,3) unrolled in time: with
+// x0, x1, x2, x3 the samples t-2d, t-d, t, t+d and g0, g1, g2 the taps' weights,
+//
+//   y_t    = m1 + m2 + m3,  m1 = (x0 - x2) g0,  m2 = (x1 + x2)(g0 + g1 + g2)/2,  m3 = (x2 - x1)(g0 - g1 + g2)/2
+//   y_{t+d} = (m2 - m3) - m4,  m4 = (x1 - x3) g2
+//
+// so step t (the first of its pair) costs three products, as the direct sum does, and keeps
+// m2 - m3 in a stash of d slots; step t+d (the second) costs one product. A stream's steps are
+// firsts and seconds alike (t mod 2d < d or not), so a sample costs 2/3 of the direct products on
+// average and never more, the saving the whole-sequence convolution gets from the same F(2,3).
+// The weight is packed as the four matrices g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2.
+//
 // Grouped convolutions (depthwise and the like) read the weight in place in a direct loop: their
 // products are too thin for panels of 64 outputs, and they are a sliver of a TCN's work.
 #include "tempo_cpu.h"
@@ -33,23 +45,36 @@ typedef struct {
     int items;         // (panel, block) pairs, or (batch row, 16 outputs) pairs without panels
 } step_plan;
 
+int tempo_conv_step_pairs(const tempo_conv_step_args *a) { return a->taps == 3 && a->groups == 1; }
+
+// Matrices of [Cin, 64] per panel: one per tap, or the four of a paired step.
+static int panel_matrices(const tempo_conv_step_args *a) { return tempo_conv_step_pairs(a) ? 4 : a->taps; }
+
 size_t tempo_conv_step_packed_size(const tempo_conv_step_args *a) {
     if (a->groups != 1) return 0;
     const size_t panels = (size_t)(a->output + STEP_PANEL - 1) / STEP_PANEL;
-    return panels * (size_t)a->taps * (size_t)a->input * STEP_PANEL;
+    return panels * (size_t)panel_matrices(a) * (size_t)a->input * STEP_PANEL;
 }
 
-// packed[((panel * K + k) * Cin + c) * 64 + j] = w[panel * 64 + j, c, k], zero past Cout: the
-// panel's K tap blocks one after the other, each the [Cin, 64] slice its product streams.
+// packed[((panel * M + m) * Cin + c) * 64 + j] = matrix m's [c, panel * 64 + j], zero past Cout:
+// the panel's M matrices one after the other, each the [Cin, 64] slice a product streams. The
+// matrices are the taps' w[., c, k], or for a paired step g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2.
 void tempo_conv_step_pack(const tempo_conv_step_args *a, float *packed) {
-    const int K = a->taps, C = a->input, O = a->output;
+    const int K = a->taps, C = a->input, O = a->output, M = panel_matrices(a);
     memset(packed, 0, sizeof(float) * tempo_conv_step_packed_size(a));
     for (int o = 0; o < O; o++) {
-        float *column = packed + (size_t)(o / STEP_PANEL) * K * C * STEP_PANEL + o % STEP_PANEL;
+        float *column = packed + (size_t)(o / STEP_PANEL) * M * C * STEP_PANEL + o % STEP_PANEL;
         // Each weight row read once, in order; the writes stride through a panel that stays in L2.
         const float *row = a->w + (size_t)o * C * K;
-        for (int c = 0; c < C; c++)
-            for (int k = 0; k < K; k++) column[((size_t)k * C + c) * STEP_PANEL] = row[(size_t)c * K + k];
+        for (int c = 0; c < C; c++) {
+            const float *g = row + (size_t)c * K;
+            if (M == 4) {
+                const float matrices[4] = {g[0], (g[0] + g[1] + g[2]) * 0.5f, (g[0] - g[1] + g[2]) * 0.5f, g[2]};
+                for (int m = 0; m < 4; m++) column[((size_t)m * C + c) * STEP_PANEL] = matrices[m];
+            } else {
+                for (int k = 0; k < K; k++) column[((size_t)k * C + c) * STEP_PANEL] = g[k];
+            }
+        }
     }
 }
 
@@ -73,28 +98,102 @@ TEMPO_INLINE void finish_any(const tempo_conv_step_args *a, int b, int o, int n,
     else finish(a, b, o, n, acc);
 }
 
-// Item `item` of the packed path: panel item / blocks, rows of block item % blocks (even_block:
-// 16 rows as 6 + 5 + 5).
-TEMPO_INLINE void run_item(const step_plan *s, int item, float *tile) {
-    const tempo_conv_step_args *a = s->a;
-    const int panel = item / s->blocks;
-    int r0, rows;
-    even_block(a->batch, s->blocks, item % s->blocks, &r0, &rows);
-    const float *packed = s->packed + (size_t)panel * a->taps * a->input * STEP_PANEL;
+// Appends rows [r0, r0 + rows) of x to the history: the slot of x held the sample S steps back,
+// which no tap of this step reads, so it may be written while other items read the taps. Done
+// by the items, spread over the threads, rather than after the step: the slots are cold (a TCN's
+// rings hold ~0.5 MB at B16), and one thread writing them all cost ~8 % of a step.
+TEMPO_INLINE void append_rows(const tempo_conv_step_args *a, int r0, int rows) {
+    if (a->slots == 0) return;
+    const size_t offset = ((size_t)a->position * a->batch + r0) * a->input;
+    memcpy(a->history + offset, a->x + (size_t)r0 * a->input, sizeof(float) * rows * a->input);
+}
+
+enum { TILE_FLOATS = STEP_ROWS * STEP_PANEL, PAIR_CHANNELS = 256 };
+
+// The direct sum: one product per tap into `tile`, reading the taps in place.
+TEMPO_INLINE void tap_products(const tempo_conv_step_args *a, const float *panel, int r0, int rows, float *tile) {
     for (int k = 0; k < a->taps; k++) {
         const float *source = tap(a, k), *row_pointers[MAX_ROWS];
         for (int r = 0; r < rows; r++) row_pointers[r] = source + (size_t)(r0 + r) * a->input;
         tile_product_adding(
-            STEP_VECTORS, rows, a->input, row_pointers, packed + (size_t)k * a->input * STEP_PANEL, tile, k > 0);
+            STEP_VECTORS, rows, a->input, row_pointers, panel + (size_t)k * a->input * STEP_PANEL, tile, k > 0);
     }
+}
+
+// The first of a pair: m1, m2, m3 into `tiles` (three tiles), their inputs x0 - x2, x1 + x2 and
+// x2 - x1 formed PAIR_CHANNELS channels at a time (the products take whole rows of A).
+TEMPO_INLINE void first_of_pair(const tempo_conv_step_args *a, const float *panel, int r0, int rows, float *tiles) {
+    float inputs[3][STEP_ROWS][PAIR_CHANNELS] __attribute__((aligned(64)));
+    const float *x0 = tap(a, 0), *x1 = tap(a, 1), *x2 = a->x;
+    for (int c0 = 0; c0 < a->input; c0 += PAIR_CHANNELS) {
+        const int n = a->input - c0 < PAIR_CHANNELS ? a->input - c0 : PAIR_CHANNELS;
+        for (int r = 0; r < rows; r++) {
+            const size_t at = (size_t)(r0 + r) * a->input + c0;
+            for (int c = 0; c < n; c++) {
+                inputs[0][r][c] = x0[at + c] - x2[at + c];
+                inputs[1][r][c] = x1[at + c] + x2[at + c];
+                inputs[2][r][c] = x2[at + c] - x1[at + c];
+            }
+        }
+        for (int m = 0; m < 3; m++) {
+            const float *row_pointers[MAX_ROWS];
+            for (int r = 0; r < rows; r++) row_pointers[r] = inputs[m][r];
+            const float *matrix = panel + ((size_t)m * a->input + c0) * STEP_PANEL;
+            tile_product_adding(STEP_VECTORS, rows, n, row_pointers, matrix, tiles + m * TILE_FLOATS, c0 > 0);
+        }
+    }
+}
+
+// The second of a pair: m4 = (x1 - x3) g2 into `tile` (x1 is tap 0 now, x3 the input).
+TEMPO_INLINE void second_of_pair(const tempo_conv_step_args *a, const float *panel, int r0, int rows, float *tile) {
+    float inputs[STEP_ROWS][PAIR_CHANNELS] __attribute__((aligned(64)));
+    const float *x1 = tap(a, 0), *x3 = a->x;
+    for (int c0 = 0; c0 < a->input; c0 += PAIR_CHANNELS) {
+        const int n = a->input - c0 < PAIR_CHANNELS ? a->input - c0 : PAIR_CHANNELS;
+        const float *row_pointers[MAX_ROWS];
+        for (int r = 0; r < rows; r++) {
+            const size_t at = (size_t)(r0 + r) * a->input + c0;
+            for (int c = 0; c < n; c++) inputs[r][c] = x1[at + c] - x3[at + c];
+            row_pointers[r] = inputs[r];
+        }
+        tile_product_adding(STEP_VECTORS, rows, n, row_pointers, panel + ((size_t)3 * a->input + c0) * STEP_PANEL, tile, c0 > 0);
+    }
+}
+
+// Item `item` of the packed path: panel item / blocks, rows of block item % blocks (even_block:
+// 16 rows as 6 + 5 + 5). One panel of each block appends the block's rows to the history.
+TEMPO_INLINE void run_item(const step_plan *s, int item, float *tiles) {
+    const tempo_conv_step_args *a = s->a;
+    const int panel = item / s->blocks, block = item % s->blocks;
+    int r0, rows;
+    even_block(a->batch, s->blocks, block, &r0, &rows);
+    const float *packed = s->packed + (size_t)panel * panel_matrices(a) * a->input * STEP_PANEL;
+    const int pairs = tempo_conv_step_pairs(a), second = pairs && a->stash && a->paired;
+    if (!pairs) tap_products(a, packed, r0, rows, tiles);
+    else if (second) second_of_pair(a, packed, r0, rows, tiles);
+    else first_of_pair(a, packed, r0, rows, tiles);
     for (int r = 0; r < rows; r++) {
+        float *stash = a->stash ? a->stash + ((size_t)a->stash_slot * a->batch + r0 + r) * a->output : 0;
         for (int v = 0; v < STEP_VECTORS; v++) {
             const int o = panel * STEP_PANEL + v * LANES;
             if (o >= a->output) break;
             const int n = a->output - o < LANES ? a->output - o : LANES;
-            finish_any(a, r0 + r, o, n, *(const v16_unaligned *)(tile + (r * STEP_VECTORS + v) * LANES));
+            const int at = (r * STEP_VECTORS + v) * LANES;
+            v16 sum = *(const v16_unaligned *)(tiles + at);
+            if (pairs) {
+                const v16 m2 = *(const v16_unaligned *)(tiles + TILE_FLOATS + at);
+                const v16 m3 = *(const v16_unaligned *)(tiles + 2 * TILE_FLOATS + at);
+                if (second) sum = v16_load(stash + o, n) - sum;  // (m2 - m3) - m4
+                else {
+                    if (stash) v16_store(stash + o, m2 - m3, n);
+                    sum += m2 + m3;
+                }
+            }
+            finish_any(a, r0 + r, o, n, sum);
         }
     }
+    // Caller and workers take the panels from opposite ends, so the blocks' appends alternate.
+    if (panel == block % s->panels) append_rows(a, r0, rows);
 }
 
 // Item `item` of the direct path: outputs [16 (item % chunks), ...) of batch row item / chunks.
@@ -115,6 +214,7 @@ TEMPO_INLINE void run_direct_item(const tempo_conv_step_args *a, int item) {
         }
     }
     finish_any(a, b, o0, n, *(const v16_unaligned *)sums);
+    if (o0 == 0) append_rows(a, b, 1);
 }
 
 static step_plan make_plan(const tempo_conv_step_args *a, const float *packed) {
@@ -126,8 +226,8 @@ static step_plan make_plan(const tempo_conv_step_args *a, const float *packed) {
 __attribute__((target_clones("avx512f", "avx2", "default")))
 static void run_one_item(void *context, int phase, int item) {
     const step_plan *s = (const step_plan *)context + phase;
-    float tile[STEP_ROWS * STEP_VECTORS * LANES] __attribute__((aligned(64)));
-    if (s->packed) run_item(s, item, tile);
+    float tiles[3 * TILE_FLOATS] __attribute__((aligned(64)));
+    if (s->packed) run_item(s, item, tiles);
     else run_direct_item(s->a, item);
 }
 
@@ -161,13 +261,6 @@ int tempo_conv_steps(const tempo_conv_step_args *steps, const float *const *pack
             items[i] = plans[i].items;
         }
         caller_items += tempo_team_share(useful_threads(steps + start, n, threads), n, items, run_one_item, plans);
-    }
-    // The slot of x held the sample S steps back, which no tap read: the order does not matter
-    // here, but the OpenCL kernels rely on the same layout to write it during the step.
-    for (int i = 0; i < count; i++) {
-        const tempo_conv_step_args *a = steps + i;
-        if (a->slots > 0)
-            memcpy(a->history + (size_t)a->position * a->batch * a->input, a->x, sizeof(float) * a->batch * a->input);
     }
     return caller_items;
 }

@@ -60,10 +60,13 @@ struct CausalConv1dStepTests {
     }
 
     /// All but the first are over 64 KFLOP a step, where the CPU shares a step's items with a
-    /// ready worker (panels and row blocks; (row, 16 outputs) items for groups).
-    @Test("panels and row blocks: Cout 70, 130, 200 (partial 64-output panels), B 1 to 32, threaded steps")
+    /// ready worker (panels and row blocks; (row, 16 outputs) items for groups). Cin 300 crosses
+    /// the 256 channels a paired step forms its inputs in at a time.
+    @Test("panels and row blocks: Cout 70, 130, 200 (partial 64-output panels), B 1 to 32, Cin to 300, threaded steps")
     func widerShapes() throws {
-        for (batch, input, output, groups) in [(7, 33, 70, 1), (16, 40, 130, 1), (1, 128, 128, 1), (32, 128, 200, 1), (32, 256, 256, 2)] {
+        for (batch, input, output, groups) in [
+            (7, 33, 70, 1), (16, 40, 130, 1), (1, 128, 128, 1), (32, 128, 200, 1), (3, 300, 70, 1), (32, 256, 256, 2),
+        ] {
             let c = CausalConvStepCase(
                 batch: batch, inputChannels: input, outputChannels: output, length: groups == 1 ? 6 : 3, kernelSize: 3,
                 dilation: 2, groups: groups, epilogue: .tcnBlock)
@@ -165,6 +168,45 @@ struct CausalConv1dStepTests {
             #expect(counters.launches == 5, "g\(groups) K\(kernelSize) on \(device.id): \(counters)")
             #expect(counters.bytesToDevice == 0 && counters.bytesToHost == 0, "g\(groups) K\(kernelSize) on \(device.id): \(counters)")
             #expect(history.steps == 6)
+        }
+    }
+
+    @Test(
+        "a history stepped with two weights in turn gives each step its own weight's sum (paired steps on the CPU)",
+        arguments: TestDevices.all)
+    func weightsInTurn(device: Device) throws {
+        let (batch, channels, outputs, dilation, length) = (3, 5, 7, 2, 23)
+        let weights = try [31, 32].map { seed in
+            try Tensor.normal([outputs, channels, 3], seed: UInt64(seed), device: device)
+        }
+        let samples = try (0..<length).map { t in try Tensor.normal([batch, channels], seed: UInt64(40 + t), device: device) }
+        let values = try samples.map { try $0.values }
+        let weightValues = try weights.map { try $0.values }
+        // Runs of 3 steps per weight, so that pairs d = 2 apart straddle every switch; a reset at 17.
+        let history = try CausalConv1dHistory(device: device, batch: batch, channels: channels, kernelSize: 3, dilation: dilation)
+        var start = 0
+        for t in 0..<length {
+            if t == 17 {
+                try history.reset()
+                start = 17
+            }
+            let which = (t / 3) % 2
+            let y = try samples[t].causalConv1dStep(weight: weights[which], dilation: dilation, history: history).values
+            var expected = [Float](repeating: 0, count: batch * outputs)
+            for b in 0..<batch {
+                for o in 0..<outputs {
+                    var sum = 0.0
+                    for k in 0..<3 {
+                        let source = t - (2 - k) * dilation
+                        guard source >= start else { continue }
+                        for c in 0..<channels {
+                            sum += Double(weightValues[which][(o * channels + c) * 3 + k]) * Double(values[source][b * channels + c])
+                        }
+                    }
+                    expected[b * outputs + o] = Float(sum)
+                }
+            }
+            expectClose(y, expected, Tolerance(absolute: 1e-5, relative: 1e-4), "step \(t) with weight \(which) on \(device.id)")
         }
     }
 

@@ -88,7 +88,16 @@ typedef struct {
     const float *residual;           // [B, Cout] or NULL
     tempo_activation activation, output_activation;
     float *y;                        // [B, Cout]
+    // Steps d apart paired (tempo_conv_step_pairs: K = 3, G = 1): NULL, or the [d, B, Cout]
+    // halves the first of each pair keeps for the second; the slot of this step (t mod d); and
+    // whether it is the second of a pair whose first wrote that slot with this weight.
+    float *stash;
+    int stash_slot, paired;
 } tempo_conv_step_args;
+
+/// Whether steps of these arguments pair (K = 3, G = 1): their weight is packed for pairs, and a
+/// stash lets every second step of a pair cost one product instead of three.
+int tempo_conv_step_pairs(const tempo_conv_step_args *args);
 
 /// Floats of the packed weight for these arguments: 0 when G > 1 (grouped steps read `w` in place).
 size_t tempo_conv_step_packed_size(const tempo_conv_step_args *args);
@@ -99,11 +108,11 @@ size_t tempo_conv_step_packed_size(const tempo_conv_step_args *args);
 void tempo_conv_step_pack(const tempo_conv_step_args *args, float *packed);
 
 /// Runs `count` steps in order, step i from `packed[i]` (NULL when G > 1), each free to read the
-/// outputs of the steps before it as its x or residual (a TCN's convolutions for one sample), then
-/// appends each step's x to its history. Their items are shared with up to `threads - 1` ready
-/// workers (none when the work is too small to pay for a hand-off, or when another caller holds
-/// the team), the steps as dependent phases of one job. Returns how many items ran on the
-/// calling thread.
+/// outputs of the steps before it as its x or residual (a TCN's convolutions for one sample), and
+/// appends each step's x to its history (during the step, into the slot no tap reads). Their
+/// items are shared with up to `threads - 1` ready workers (none when the work is too small to
+/// pay for a hand-off, or when another caller holds the team), the steps as dependent phases of
+/// one job. Returns how many items ran on the calling thread.
 int tempo_conv_steps(const tempo_conv_step_args *steps, const float *const *packed, int count, int threads);
 
 /// The largest dilation `tempo_causal_conv` takes: an item's inputs span ~5d steps per channel.

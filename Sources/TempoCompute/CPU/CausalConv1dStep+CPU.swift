@@ -13,13 +13,15 @@ extension CPUBackend {
     {
         var arguments: [tempo_conv_step_args] = []
         var packed: [AlignedFloats?] = []
+        var pairings: [StepPairing?] = []
         for call in calls {
             var step = stepArguments(call)
             packed.append(try packedWeight(for: call, arguments: &step))
+            pairings.append(tempo_conv_step_pairs(&step) != 0 ? try StepPairing.current(for: call) : nil)
             arguments.append(step)
         }
         return CPUPreparedConvolutionSteps(
-            backend: self, arguments: arguments, packed: packed, calls: calls, standIn: pointer(sample))
+            backend: self, arguments: arguments, packed: packed, pairings: pairings, calls: calls, standIn: pointer(sample))
     }
 
     private func stepArguments(_ call: CausalConv1dStepCall) -> tempo_conv_step_args {
@@ -62,14 +64,62 @@ extension CPUBackend {
     }
 }
 
+/// The stash of a stream's paired steps (K = 3: see `causal_conv1d_step.c`): `[d, B, Cout]`, the
+/// halves that the first step of each pair leaves for the second, d steps later. Kept by the
+/// history (``CausalConv1dHistory/backendState``) for one weight; a second step may use a slot
+/// only if this weight's first step wrote it.
+private final class StepPairing {
+    /// The weight the stash's halves were made with (held, so its identity cannot be reused).
+    let weight: any DeviceBuffer
+    let stash: AlignedFloats
+    let outputs: Int
+    /// The first step of the stream whose half is in the stash: earlier slots hold another
+    /// weight's halves, or none.
+    var firstValidStep: Int
+
+    private init(weight: any DeviceBuffer, outputs: Int, slots: Int, firstValidStep: Int) throws {
+        self.weight = weight
+        self.outputs = outputs
+        stash = try AlignedFloats(count: slots)
+        self.firstValidStep = firstValidStep
+    }
+
+    /// The history's pairing for `call`'s weight, or a new one from the history's next step.
+    static func current(for call: CausalConv1dStepCall) throws -> StepPairing {
+        let history = call.history, outputs = call.descriptor.convolution.outputChannels
+        if let pairing = history.backendState as? StepPairing, pairing.weight === call.weight, pairing.outputs == outputs {
+            return pairing
+        }
+        let pairing = try StepPairing(
+            weight: call.weight, outputs: outputs, slots: history.dilation * history.batch * outputs,
+            firstValidStep: history.steps)
+        history.backendState = pairing
+        return pairing
+    }
+
+    /// Fills in the pairing arguments of step `t` of `history`, taking the history back first if
+    /// another weight's steps took it meanwhile.
+    func prepare(_ arguments: inout tempo_conv_step_args, history: CausalConv1dHistory) {
+        let t = history.steps, d = history.dilation
+        if history.backendState !== self {
+            history.backendState = self
+            firstValidStep = t
+        }
+        arguments.stash = stash.pointer
+        arguments.stash_slot = Int32(t % d)
+        arguments.paired = (t / d) % 2 == 1 && t - d >= firstValidStep ? 1 : 0
+    }
+}
+
 /// The C arguments of a chain of steps, built once: a sample changes only the pointers that read
-/// it, the last output, and the ring positions.
+/// it, the last output, the ring positions and the pairing of paired steps.
 private final class CPUPreparedConvolutionSteps: PreparedCausalConv1dSteps {
     private let backend: CPUBackend
     private var arguments: [tempo_conv_step_args]
     private var panels: [UnsafePointer<Float>?]
-    /// What the pointers point into: the packed weights and every call's buffers.
+    /// What the pointers point into: the packed weights, the stashes and every call's buffers.
     private let packed: [AlignedFloats?]
+    private let pairings: [StepPairing?]
     private let calls: [CausalConv1dStepCall]
     private let histories: [CausalConv1dHistory]
     /// The calls whose input, and whose residual, is the sample.
@@ -77,13 +127,14 @@ private final class CPUPreparedConvolutionSteps: PreparedCausalConv1dSteps {
     private let sampleResiduals: [Int]
 
     init(
-        backend: CPUBackend, arguments: [tempo_conv_step_args], packed: [AlignedFloats?], calls: [CausalConv1dStepCall],
-        standIn: UnsafeMutablePointer<Float>
+        backend: CPUBackend, arguments: [tempo_conv_step_args], packed: [AlignedFloats?], pairings: [StepPairing?],
+        calls: [CausalConv1dStepCall], standIn: UnsafeMutablePointer<Float>
     ) {
         self.backend = backend
         self.arguments = arguments
         self.packed = packed
         panels = packed.map { $0.map { UnsafePointer($0.pointer) } }
+        self.pairings = pairings
         self.calls = calls
         histories = calls.map(\.history)
         sampleInputs = arguments.indices.filter { arguments[$0].x == UnsafePointer(standIn) }
@@ -95,7 +146,10 @@ private final class CPUPreparedConvolutionSteps: PreparedCausalConv1dSteps {
         for index in sampleInputs { arguments[index].x = x }
         for index in sampleResiduals { arguments[index].residual = x }
         arguments[arguments.count - 1].y = backend.pointer(output)
-        for index in arguments.indices { arguments[index].position = Int32(histories[index].position) }
+        for index in arguments.indices {
+            arguments[index].position = Int32(histories[index].position)
+            pairings[index]?.prepare(&arguments[index], history: histories[index])
+        }
         backend.counters.recordLaunches(1)
         _ = tempo_conv_steps(&arguments, &panels, Int32(arguments.count), Int32(CPUThreads.count))
     }

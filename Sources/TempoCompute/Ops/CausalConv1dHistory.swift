@@ -36,6 +36,9 @@ public final class CausalConv1dHistory {
     private(set) var position = 0
     /// `[slots, B, Cin]`, nil when there are no slots.
     let storage: (any DeviceBuffer)?
+    /// The backend's own state for this stream, beyond the samples (the CPU's stash of paired
+    /// steps); dropped by ``reset()``.
+    var backendState: AnyObject?
     /// The weight last stepped with and its prepared form (see ``preparedWeight(for:sizes:make:)``).
     private var lastWeight: (source: any DeviceBuffer, sizes: CausalConv1dDescriptor, prepared: AnyObject)?
 
@@ -92,6 +95,7 @@ public final class CausalConv1dHistory {
         if let storage { try device.backend().fill(storage, with: 0, count: slots * batch * channels) }
         steps = 0
         position = 0
+        backendState = nil
     }
 
     /// Records that the sample now in slot ``position`` was appended.
