@@ -47,7 +47,7 @@ public struct Run: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Run a suite (default: the default suite), or one op with --op and --shape.")
 
-    @Option(help: "The suite: quick, default or full.")
+    @Option(help: "The suite: quick, default, full, or stream (a streaming TCN step against recomputing its window, timed in turn, round by round).")
     var suite: Suite = .default
 
     @Option(help: "Run this one op instead of a suite: \(Catalog.ops.map(\.name).joined(separator: ", ")).")
@@ -107,7 +107,7 @@ public struct Run: ParsableCommand {
             threads: try threadCounts(),
             warmup: warmup ?? (useDefaults ? suite.defaultWarmup : 3),
             repetitions: reps ?? (useDefaults ? suite.defaultRepetitions : 10),
-            showProgress: !quiet && isatty(STDERR_FILENO) == 1)
+            showProgress: !quiet && isatty(STDERR_FILENO) == 1, interleaved: useDefaults && suite.interleaved)
     }
 
     func threadCounts() throws -> [Int] {

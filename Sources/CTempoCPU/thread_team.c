@@ -197,7 +197,11 @@ static void *worker_main(void *argument) {
         if (atomic_load_explicit(&generation, memory_order_relaxed) != current) continue;
         seen = current;
         if (item_function) {
-            if (index < threads) (void)run_shared_items(current, item_function, context, 0);
+            if (index < threads) {
+                const int moved = leave_core(atomic_load_explicit(&job_caller_cpu, memory_order_relaxed));
+                (void)run_shared_items(current, item_function, context, 0);
+                if (moved) restore_cores();
+            }
             continue;
         }
         if (index < threads) {
@@ -219,7 +223,7 @@ static void publish(tempo_team_function function, tempo_item_function item_funct
     atomic_store_explicit(&job_context, context, memory_order_relaxed);
     atomic_store_explicit(&job_threads, threads, memory_order_relaxed);
 #if defined(__linux__)
-    atomic_store_explicit(&job_caller_cpu, function ? sched_getcpu() : -1, memory_order_relaxed);
+    atomic_store_explicit(&job_caller_cpu, sched_getcpu(), memory_order_relaxed);
 #else
     atomic_store_explicit(&job_caller_cpu, -1, memory_order_relaxed);
 #endif

@@ -51,6 +51,39 @@ struct ArgumentTests {
         #expect(try quick.runConfiguration().repetitions == Suite.quick.defaultRepetitions)
     }
 
+    @Test("the stream suite times its cases in turn, and the report gives each step's saving over its recompute")
+    func streamSuite() throws {
+        let run = try #require(try TempoBench.parseAsRoot(["--suite", "stream", "--device", "cpu"]) as? Run)
+        #expect(try run.runConfiguration().interleaved)
+        #expect(try !(#require(try TempoBench.parseAsRoot(["--op", "tcn_step"]) as? Run)).runConfiguration().interleaved)
+        let cases = try run.selectedCases()
+        #expect(cases.map(\.op) == ["tcn_step", "tcn", "tcn_step", "tcn"])
+        // Made-up times: the step 0.02 ms, the window's recompute 1.3 ms; another length, no line.
+        let measurements = [
+            Measurement(benchCase: cases[0], device: .cpu, threads: 2, times: [0.02], counters: DeviceCounters()),
+            Measurement(benchCase: cases[1], device: .cpu, threads: 2, times: [1.3], counters: DeviceCounters()),
+            Measurement(
+                benchCase: Catalog.tcn(batch: 1, channels: 128, length: 60, kernelSize: 3, blocks: 4), device: .cpu,
+                threads: 2, times: [1.0], counters: DeviceCounters()),
+            Measurement(benchCase: cases[2], device: .cpu, threads: 2, times: [0.01], counters: DeviceCounters()),
+        ]
+        let lines = Report.streamingSavings(measurements)
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.contains("65.0x") == true, "\(lines)")
+        #expect(lines.first?.contains("L = 61") == true, "\(lines)")
+        // A short interleaved run: every case measured, each with its rounds' calls.
+        let configuration = RunConfiguration(
+            devices: [.cpu], threads: [1], warmup: 0, repetitions: 40, showProgress: false, interleaved: true)
+        let small = [
+            Catalog.tcnStep(batch: 2, channels: 8, kernelSize: 3, blocks: 2),
+            Catalog.tcn(batch: 2, channels: 8, length: 13, kernelSize: 3, blocks: 2),  // 13: the receptive field
+        ]
+        let outcome = try Runner(configuration: configuration).run(small)
+        #expect(outcome.measurements.map(\.benchCase.op) == ["tcn_step", "tcn"])
+        #expect(outcome.measurements.allSatisfy { $0.times.count == 40 })
+        #expect(Report.text(outcome).contains("Streaming TCN"))
+    }
+
     @Test("flags in shapes: true/false and 1/0")
     func shapeValues() throws {
         let shape = try Catalog.parseShape("B=8,causal=true,S=512")

@@ -6,6 +6,9 @@ public enum Suite: String, CaseIterable, Sendable {
     case `default`
     /// The default suite plus more sizes: awkward, small-M (recurrent-like) and large GEMMs.
     case full
+    /// A streaming TCN's step against recomputing the window it sees, at B 16 and B 1, timed in
+    /// turn round by round (``interleaved``) so that each ratio compares the same machine states.
+    case stream
 
     public var cases: [BenchCase] {
         switch self {
@@ -60,6 +63,13 @@ public enum Suite: String, CaseIterable, Sendable {
             } + [
                 Catalog.transformer(batch: 8, length: 512, width: 512, heads: 8, feedforward: 2048),
             ]
+        case .stream:
+            return [16, 1].flatMap { batch in
+                [
+                    Catalog.tcnStep(batch: batch, channels: 128, kernelSize: 3, blocks: 4),
+                    Catalog.tcn(batch: batch, channels: 128, length: 61, kernelSize: 3, blocks: 4),
+                ]
+            }
         case .full:
             return Suite.default.cases + [
                 Catalog.sgemm(m: 1000, n: 1000, k: 1000),
@@ -87,6 +97,18 @@ public enum Suite: String, CaseIterable, Sendable {
     }
 
     /// Repetitions when the command line does not say.
-    public var defaultRepetitions: Int { self == .quick ? 5 : 10 }
+    public var defaultRepetitions: Int {
+        switch self {
+        case .quick: 5
+        case .default, .full: 10
+        // Many short calls: a step's cost depends on where the sample falls in the pairs of
+        // every block's dilation (see `causal_conv1d_step.c`), a cycle of 16 samples here.
+        case .stream: 320
+        }
+    }
     public var defaultWarmup: Int { self == .quick ? 1 : 3 }
+
+    /// Whether the runner times this suite's cases call by call in turn rather than case by case:
+    /// for suites whose point is the ratio between their cases, on a machine whose speed drifts.
+    public var interleaved: Bool { self == .stream }
 }

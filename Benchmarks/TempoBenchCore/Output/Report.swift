@@ -34,6 +34,13 @@ public enum Report {
             lines.append("")
         }
 
+        let savings = streamingSavings(outcome.measurements)
+        if !savings.isEmpty {
+            lines.append("Streaming TCN: a step (tcn_step) against recomputing the window it sees (tcn at L = the receptive field), medians:")
+            lines += savings.map { "  " + $0 }
+            lines.append("")
+        }
+
         lines.append("FLOP counts and bytes:")
         var ops: [String] = []
         for m in outcome.measurements where !ops.contains(m.benchCase.op) { ops.append(m.benchCase.op) }
@@ -41,6 +48,28 @@ public enum Report {
         lines.append("  GB/s counts the bytes an op must read and write at least once; h<->d bytes are per call.")
         lines.append("  work MB: peak resident memory during one call above the memory before it (output included).")
         return lines.joined(separator: "\n")
+    }
+
+    /// One line per `tcn_step` that has a `tcn` of the same network over its receptive field
+    /// (`1 + 2(K-1)(2^blocks - 1)` samples) on the same device and threads: the saving a stream
+    /// gets, which issue 6 asks to be at least 50x.
+    static func streamingSavings(_ measurements: [Measurement]) -> [String] {
+        func value(_ m: Measurement, _ key: String) -> Int? { m.benchCase.shape.first { $0.key == key }?.value.intValue }
+        var lines: [String] = []
+        for step in measurements where step.benchCase.op == "tcn_step" {
+            guard let k = value(step, "K"), let blocks = value(step, "blocks") else { continue }
+            let window = 1 + 2 * (k - 1) * ((1 << blocks) - 1)
+            let recompute = measurements.first { m in
+                m.benchCase.op == "tcn" && m.device == step.device && m.threads == step.threads
+                    && ["B", "C", "K", "blocks"].allSatisfy { value(m, $0) == value(step, $0) } && value(m, "L") == window
+            }
+            guard let recompute, step.median > 0 else { continue }
+            lines.append(
+                "\(step.benchCase.shapeText) on \(step.device.id), \(step.threads) threads: \(format(step.median)) ms a sample, "
+                    + "\(format(recompute.median)) ms to recompute L = \(window): "
+                    + String(format: "%.1fx", recompute.median / step.median))
+        }
+        return lines
     }
 
     static func format(_ milliseconds: Double) -> String {

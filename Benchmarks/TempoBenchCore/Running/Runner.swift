@@ -10,13 +10,19 @@ public struct RunConfiguration: Sendable {
     public var repetitions: Int
     /// Progress lines on standard error.
     public var showProgress: Bool
+    /// Time the cases in turn on each device, a few calls of each per round (see
+    /// ``Runner/interleavedRounds``), instead of one case's repetitions after another's.
+    public var interleaved: Bool
 
-    public init(devices: [Device], threads: [Int], warmup: Int, repetitions: Int, showProgress: Bool) {
+    public init(
+        devices: [Device], threads: [Int], warmup: Int, repetitions: Int, showProgress: Bool, interleaved: Bool = false
+    ) {
         self.devices = devices
         self.threads = threads
         self.warmup = warmup
         self.repetitions = repetitions
         self.showProgress = showProgress
+        self.interleaved = interleaved
     }
 }
 
@@ -40,6 +46,7 @@ public struct Runner {
 
     public func run(_ cases: [BenchCase]) throws -> RunOutcome {
         WorkingMemory.fixAllocator()
+        if configuration.interleaved { return try runInterleaved(cases) }
         var measurements: [Measurement] = []
         let steps = cases.count * configuration.devices.count
         var step = 0
@@ -56,6 +63,54 @@ public struct Runner {
                         benchCase, on: device, threads: threads, call: call, warmup: configuration.warmup,
                         repetitions: configuration.repetitions)
                     measurement.verification = verifications[device]
+                    measurements.append(measurement)
+                }
+            }
+        }
+        try attachPeaks(to: &measurements)
+        progress("done: \(measurements.count) measurements")
+        return RunOutcome(measurements: measurements)
+    }
+
+    /// Rounds of an interleaved run: each round times `repetitions / interleavedRounds` calls of
+    /// each case in turn.
+    static let interleavedRounds = 20
+
+    /// ``run(_:)`` with the cases timed in turn, round by round, on each device and thread count,
+    /// so that every case sees the machine's states alike.
+    private func runInterleaved(_ cases: [BenchCase]) throws -> RunOutcome {
+        let verifications = try cases.map(verify)
+        var measurements: [Measurement] = []
+        for device in configuration.devices {
+            let calls = try cases.map { try $0.prepare(device) }
+            for threads in device.runtime == .cpu ? configuration.threads : [device.computeUnits] {
+                if device.runtime == .cpu { try Device.setCPUThreadCount(threads) }
+                progress("\(cases.count) cases in turn on \(device.id), \(threads) threads")
+                var counters: [DeviceCounters] = []
+                for (benchCase, call) in zip(cases, calls) {
+                    counters.append(try Self.warmUp(benchCase, on: device, call: call, warmup: configuration.warmup))
+                }
+                // Rounds of a few calls per case, not single calls: a call right after another
+                // case's runs with that case's data in the caches (a TCN step after a recompute ran
+                // 2-4x slower than back to back), so each case's calls in a round begin untimed.
+                let perRound = max(configuration.repetitions / Self.interleavedRounds, 1)
+                var times = [[Double]](repeating: [], count: cases.count)
+                for _ in 0..<Self.interleavedRounds {
+                    for index in cases.indices {
+                        for _ in 0..<max(perRound / 2, 1) {
+                            _ = try calls[index]()
+                            try device.synchronize()
+                        }
+                        for _ in 0..<perRound {
+                            times[index].append(try Self.timeOnce(cases[index], on: device, call: calls[index]))
+                        }
+                    }
+                }
+                for index in cases.indices {
+                    var measurement = Measurement(
+                        benchCase: cases[index], device: device, threads: threads, times: times[index], counters: counters[index])
+                    measurement.workingMemoryBytes = try WorkingMemory.measure(on: device, calls[index])
+                    measurement.verification = verifications[index][device]
                     measurements.append(measurement)
                 }
             }
@@ -87,6 +142,21 @@ public struct Runner {
         _ benchCase: BenchCase, on device: Device, threads: Int, call: @Sendable () throws -> Tensor, warmup: Int,
         repetitions: Int
     ) throws -> Measurement {
+        let counters = try warmUp(benchCase, on: device, call: call, warmup: warmup)
+        var times: [Double] = []
+        for _ in 0..<max(repetitions, 1) {
+            times.append(try timeOnce(benchCase, on: device, call: call))
+        }
+        var measurement = Measurement(benchCase: benchCase, device: device, threads: threads, times: times, counters: counters)
+        // After the timed calls: it empties the device's cache of freed blocks.
+        measurement.workingMemoryBytes = try WorkingMemory.measure(on: device, call)
+        return measurement
+    }
+
+    /// Warm-up calls, then one counted call; returns its counters.
+    static func warmUp(
+        _ benchCase: BenchCase, on device: Device, call: @Sendable () throws -> Tensor, warmup: Int
+    ) throws -> DeviceCounters {
         // OpenBLAS's workers spin for ~0.1 s after a call; on a small machine they would take a
         // core from the next device's threads (PoCL's, for one). Let them park first.
         Thread.sleep(forTimeInterval: 0.25)
@@ -104,19 +174,17 @@ public struct Runner {
             _ = try call()
             try device.synchronize()
         }
-        var times: [Double] = []
-        for _ in 0..<max(repetitions, 1) {
-            try device.synchronize()
-            if benchCase.idleMilliseconds > 0 { Thread.sleep(forTimeInterval: benchCase.idleMilliseconds / 1000) }
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try call()
-            try device.synchronize()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        var measurement = Measurement(benchCase: benchCase, device: device, threads: threads, times: times, counters: counters)
-        // After the timed calls: it empties the device's cache of freed blocks.
-        measurement.workingMemoryBytes = try WorkingMemory.measure(on: device, call)
-        return measurement
+        return counters
+    }
+
+    /// One timed call, in milliseconds, the device synchronised before and after.
+    static func timeOnce(_ benchCase: BenchCase, on device: Device, call: @Sendable () throws -> Tensor) throws -> Double {
+        try device.synchronize()
+        if benchCase.idleMilliseconds > 0 { Thread.sleep(forTimeInterval: benchCase.idleMilliseconds / 1000) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        _ = try call()
+        try device.synchronize()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
     }
 
     /// Fills in each measurement's SGEMM peak: the best large `sgemm` of the run (every dimension
