@@ -7,10 +7,11 @@
 // residual, output activation) while the tile is in L1. The weight is packed once into panels
 // contiguous along (tap, channel), so each product streams its panel in order.
 //
-// Work items are (panel, block of rows), panel by panel, shared with the team's ready workers when
-// the step is big enough to pay for a hand-off (see useful_threads): the caller takes them from
-// the front, workers from the back, so each thread reads as few panels as it can and keeps them
-// in its core's cache from one step to the next. A chain of steps, each reading outputs of the
+// Work items are (panel, block of rows), shared with the team's ready workers when the step is
+// big enough to pay for a hand-off (see useful_threads): the caller takes them from the front,
+// workers from the back. With several blocks of rows they go block by block, so each thread keeps
+// its rows; with one, panel by panel, so each thread keeps its panels' weights in its core's
+// cache from one step to the next (see make_plan). A chain of steps, each reading outputs of the
 // ones before (a TCN's convolutions), runs as one job whose phases are the steps: one hand-off
 // per sample instead of one per convolution.
 //
@@ -42,6 +43,7 @@ typedef struct {
     const float *packed;
     int panels;        // of STEP_PANEL outputs
     int blocks;        // of at most STEP_ROWS batch rows
+    int by_rows;       // items block by block (each thread its own rows), else panel by panel
     int items;         // (panel, block) pairs, or (batch row, 16 outputs) pairs without panels
 } step_plan;
 
@@ -160,11 +162,12 @@ TEMPO_INLINE void second_of_pair(const tempo_conv_step_args *a, const float *pan
     }
 }
 
-// Item `item` of the packed path: panel item / blocks, rows of block item % blocks (even_block:
-// 16 rows as 6 + 5 + 5). One panel of each block appends the block's rows to the history.
+// Item `item` of the packed path: a panel and a block of rows (even_block: 16 rows as 4 blocks of
+// 4, 32 as 6 + 6 + 5 + 5 + 5 + 5). One panel of each block appends the block's rows to the history.
 TEMPO_INLINE void run_item(const step_plan *s, int item, float *tiles) {
     const tempo_conv_step_args *a = s->a;
-    const int panel = item / s->blocks, block = item % s->blocks;
+    const int panel = s->by_rows ? item % s->panels : item / s->blocks;
+    const int block = s->by_rows ? item / s->panels : item % s->blocks;
     int r0, rows;
     even_block(a->batch, s->blocks, block, &r0, &rows);
     const float *packed = s->packed + (size_t)panel * panel_matrices(a) * a->input * STEP_PANEL;
@@ -192,7 +195,8 @@ TEMPO_INLINE void run_item(const step_plan *s, int item, float *tiles) {
             finish_any(a, r0 + r, o, n, sum);
         }
     }
-    // Caller and workers take the panels from opposite ends, so the blocks' appends alternate.
+    // Block by block, the thread of the block's rows appends them; panel by panel (one block),
+    // panel 0's thread.
     if (panel == block % s->panels) append_rows(a, r0, rows);
 }
 
@@ -218,7 +222,17 @@ TEMPO_INLINE void run_direct_item(const tempo_conv_step_args *a, int item) {
 }
 
 static step_plan make_plan(const tempo_conv_step_args *a, const float *packed) {
-    step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0};
+    step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0, 0};
+    // Several blocks: an even number of them, block by block, so that the caller (from the front)
+    // and a worker (from the back) each keep their own rows from step to step and from one link
+    // of a chain to the next, which then reads only rows its own thread wrote (a TCN's link
+    // exchanged half its input between the cores: 10 % of a B16 step, 2x when this VM's cores
+    // were slow to reach each other). One block (B <= 6): panel by panel, so that each core keeps
+    // half the weights in its L2.
+    if (s.blocks > 1) {
+        s.blocks += s.blocks % 2;
+        s.by_rows = 1;
+    }
     s.items = packed ? s.panels * s.blocks : a->batch * ((a->output + LANES - 1) / LANES);
     return s;
 }
