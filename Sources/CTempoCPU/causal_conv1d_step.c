@@ -225,10 +225,10 @@ static step_plan make_plan(const tempo_conv_step_args *a, const float *packed) {
     step_plan s = {a, packed, (a->output + STEP_PANEL - 1) / STEP_PANEL, (a->batch + STEP_ROWS - 1) / STEP_ROWS, 0, 0};
     // Several blocks: an even number of them, block by block, so that the caller (from the front)
     // and a worker (from the back) each keep their own rows from step to step and from one link
-    // of a chain to the next, which then reads only rows its own thread wrote (a TCN's link
-    // exchanged half its input between the cores: 10 % of a B16 step, 2x when this VM's cores
-    // were slow to reach each other). One block (B <= 6): panel by panel, so that each core keeps
-    // half the weights in its L2.
+    // of a chain to the next, which then reads only rows its own thread wrote (panel by panel,
+    // each link read the other core's half of its input: a B16 TCN step took 52-73 us against
+    // 47-52). One block (B <= 6): panel by panel, so that each core keeps half the weights in its
+    // L2.
     if (s.blocks > 1) {
         s.blocks += s.blocks % 2;
         s.by_rows = 1;
