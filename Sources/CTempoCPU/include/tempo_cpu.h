@@ -102,9 +102,10 @@ int tempo_conv_step_pairs(const tempo_conv_step_args *args);
 /// Floats of the packed weight for these arguments: 0 when G > 1 (grouped steps read `w` in place).
 size_t tempo_conv_step_packed_size(const tempo_conv_step_args *args);
 
-/// Packs `w` into panels of 64 outputs contiguous along (tap, input channel), the layout the step
-/// streams; `packed` holds `tempo_conv_step_packed_size(args)` floats, 64-byte aligned. Depends only
-/// on the weight and the sizes, so it can be kept while the weight lives.
+/// Packs `w` into panels of 64 outputs contiguous along (tap, input channel), or for paired steps
+/// along (matrix, input channel) with the matrices g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2: the layout
+/// the step streams. `packed` holds `tempo_conv_step_packed_size(args)` floats, 64-byte aligned.
+/// Depends only on the weight and the sizes, so it can be kept while the weight lives.
 void tempo_conv_step_pack(const tempo_conv_step_args *args, float *packed);
 
 /// Runs `count` steps in order, step i from `packed[i]` (NULL when G > 1), each free to read the

@@ -236,7 +236,8 @@ struct KeptStepChain {
 
     /// Keeps `chain`, made for `module` from its current parameters, and returns it.
     mutating func keep(_ chain: CausalConv1dStepChain, for module: Module) -> CausalConv1dStepChain {
-        // A module freed and another made at its address: making the other's parameters counted.
+        // The identifier alone could name another module made at a freed one's address, but
+        // making that module's parameters moved the count, so its first step builds its own chain.
         self.chain = chain
         self.module = ObjectIdentifier(module)
         parameterChanges = Parameter.changeCount
